@@ -98,7 +98,11 @@ func isLiteral(e expr) bool {
 }
 
 // displayUnits resolves unitAny: a metric takes the unit of the other side.
+// A plain number compared with a percent shows as a percent too.
 func displayUnits(l, r unit) (unit, unit) {
+	if l == unitNone && r == unitPct {
+		return unitPct, unitPct
+	}
 	if l == unitAny {
 		l = r
 	}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/boxlab/boxlab/sim/runner"
+	"github.com/boxlab/boxlab/sim/scenario"
+	"github.com/boxlab/boxlab/sim/topology"
+)
+
+func validateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate SCENARIO.yaml...",
+		Short: "Check scenario files and print every problem as file:line:col: message",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cat, err := runner.DefaultCatalog()
+			if err != nil {
+				return err
+			}
+			bad := 0
+			for _, f := range args {
+				s, err := scenario.Load(f, cat)
+				if err == nil {
+					_, err = topology.NewPlan(s) // address pools too small show up here
+				}
+				if err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					bad++
+					continue
+				}
+				fmt.Printf("%s: ok (%s)\n", f, s.Name)
+			}
+			if bad > 0 {
+				return &exitError{code: exitSetup, err: errors.New(plural(bad, "invalid scenario file"))}
+			}
+			return nil
+		},
+	}
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}

@@ -1,0 +1,139 @@
+// Package exec is the role that places a real program in a node's namespace:
+// a vendor's STB agent, a real IGD daemon, a real server. The program is
+// started from a thread inside the node's namespace (so it inherits it), its
+// stdout and stderr go to <node>.stdout/.stderr in the run's output folder,
+// and it is killed, with its process group, when the device stops, crashes or
+// the boxlab process dies (Pdeathsig). The environment tells it where it is:
+// BOXLAB_NODE, BOXLAB_ADDR, BOXLAB_PUBLIC and BOXLAB_SERVER_<NAME> for every
+// server.
+package exec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/boxlab/boxlab/devices"
+	"github.com/boxlab/boxlab/sim/scenario"
+)
+
+// Roles is the exec role.
+func Roles() []devices.Role {
+	return []devices.Role{{
+		Name: "exec", Doc: "runs a real program inside the node's namespace",
+		Options: func() any { return &Options{StopGrace: scenario.Duration(2 * time.Second)} },
+		New:     func(o any) (devices.Device, error) { return &Program{Options: *o.(*Options)}, nil },
+	}}
+}
+
+// Options configure an exec device.
+type Options struct {
+	Command   []string          `yaml:"command"`    // required: program and arguments
+	Env       map[string]string `yaml:"env"`        // extra environment
+	Dir       string            `yaml:"dir"`        // working directory; default the run's output folder
+	StopGrace scenario.Duration `yaml:"stop_grace"` // SIGTERM to SIGKILL, real time; default 2s
+}
+
+// Check validates the options.
+func (o *Options) Check(*scenario.Scenario) []scenario.FieldError {
+	if len(o.Command) == 0 || o.Command[0] == "" {
+		return []scenario.FieldError{{Field: "command", Msg: "want a program and its arguments, e.g. [/usr/bin/my-agent, --flag]"}}
+	}
+	return nil
+}
+
+// Program is a running exec device.
+type Program struct {
+	Options Options
+}
+
+// Run starts the program and waits for it; when ctx ends it is stopped.
+func (p *Program) Run(ctx context.Context, env *devices.Env) error {
+	cmd := osexec.Command(p.Options.Command[0], p.Options.Command[1:]...)
+	cmd.Dir = p.Options.Dir
+	if cmd.Dir == "" {
+		cmd.Dir = env.OutDir
+	}
+	cmd.Env = append(os.Environ(), environment(env, p.Options.Env)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	stdout, err := os.OpenFile(filepath.Join(env.OutDir, env.Node+".stdout"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	defer stdout.Close()
+	stderr, err := os.OpenFile(filepath.Join(env.OutDir, env.Node+".stderr"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	defer stderr.Close()
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := env.NS.Start(cmd); err != nil {
+		env.Log.Info("exec.fail", "err", err.Error())
+		return fmt.Errorf("exec %s: %w", p.Options.Command[0], err)
+	}
+	env.Log.Info("exec.start", "pid", cmd.Process.Pid, "command", strings.Join(p.Options.Command, " "))
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err := <-waited:
+		return exited(env, err)
+	case <-ctx.Done():
+	}
+	pgid := cmd.Process.Pid
+	syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case err := <-waited:
+		exited(env, err)
+	case <-time.After(time.Duration(p.Options.StopGrace)):
+		syscall.Kill(-pgid, syscall.SIGKILL)
+		exited(env, <-waited)
+	}
+	return nil
+}
+
+func exited(env *devices.Env, err error) error {
+	code := 0
+	var ee *osexec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		return fmt.Errorf("exec wait: %w", err)
+	}
+	env.Log.Info("exec.exit", "code", code)
+	if code != 0 {
+		return fmt.Errorf("program exited with code %d", code)
+	}
+	return nil
+}
+
+func environment(env *devices.Env, extra map[string]string) []string {
+	out := []string{"BOXLAB_NODE=" + env.Node, "BOXLAB_ADDR=" + env.Addr.String()}
+	if env.Public != nil {
+		out = append(out, "BOXLAB_PUBLIC="+env.Public().String())
+	}
+	names := make([]string, 0, len(env.Servers))
+	for n := range env.Servers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		key := "BOXLAB_SERVER_" + strings.ToUpper(strings.ReplaceAll(n, "-", "_"))
+		out = append(out, key+"="+env.Servers[n].String())
+	}
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		out = append(out, k+"="+extra[k])
+	}
+	return out
+}

@@ -1,0 +1,128 @@
+// Package kernel is the Linux kernel NAT backend: nftables masquerade in the
+// gateway namespace, built with google/nftables over netlink (no nft process).
+// Profiles: "linux" (masquerade: endpoint-independent mapping with port
+// preservation, address-and-port-dependent filtering) and "linux-random"
+// (masquerade fully-random: a new port per destination). What these really
+// are is for the NAT conformance suite to measure, not for this package to
+// claim. Reset flushes conntrack; conntrack timeouts are scaled by the
+// scenario speed. It does not do full cone, hairpinning or impairments.
+package kernel
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
+	"github.com/google/nftables/expr"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/boxlab/boxlab/nat"
+)
+
+// Profiles are the kernel NAT profiles.
+func Profiles() []nat.Profile {
+	return []nat.Profile{
+		{Name: "linux", Doc: "nftables masquerade (the Linux default NAT)", New: func() nat.Gateway { return &Masquerade{} }},
+		{Name: "linux-random", Doc: "nftables masquerade fully-random", New: func() nat.Gateway { return &Masquerade{FullyRandom: true} }},
+	}
+}
+
+// TableName is the nftables table the backend owns in the gateway namespace.
+const TableName = "boxlab"
+
+// conntrack timeouts (seconds) at speed 1: the kernel defaults.
+var timeouts = []struct {
+	key string
+	def float64
+}{
+	{"net/netfilter/nf_conntrack_udp_timeout", 30},
+	{"net/netfilter/nf_conntrack_udp_timeout_stream", 120},
+	{"net/netfilter/nf_conntrack_tcp_timeout_established", 432000},
+	{"net/netfilter/nf_conntrack_tcp_timeout_syn_sent", 120},
+	{"net/netfilter/nf_conntrack_icmp_timeout", 30},
+}
+
+// Masquerade is a kernel NAT: masquerade out of the WAN interface, and a
+// forward filter that lets in only replies to what the LAN started.
+type Masquerade struct {
+	FullyRandom bool
+	link        nat.Link
+}
+
+// Start installs the ruleset and scales conntrack timeouts.
+func (m *Masquerade) Start(l nat.Link) error {
+	m.link = l
+	for _, t := range timeouts {
+		v := int(math.Max(1, math.Round(t.def/l.Speed)))
+		if err := l.NS.WriteSysctl(t.key, strconv.Itoa(v)); err != nil {
+			return err
+		}
+	}
+	c, err := nftables.New(nftables.WithNetNSFd(l.NS.Fd()))
+	if err != nil {
+		return fmt.Errorf("nftables in %s: %w", l.Node, err)
+	}
+	defer c.CloseLasting()
+	t := c.AddTable(&nftables.Table{Family: nftables.TableFamilyIPv4, Name: TableName})
+	post := c.AddChain(&nftables.Chain{Name: "postrouting", Table: t, Type: nftables.ChainTypeNAT,
+		Hooknum: nftables.ChainHookPostrouting, Priority: nftables.ChainPriorityNATSource})
+	c.AddRule(&nftables.Rule{Table: t, Chain: post, Exprs: []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname(l.WAN)},
+		&expr.Masq{FullyRandom: m.FullyRandom},
+	}})
+	fwd := c.AddChain(&nftables.Chain{Name: "forward", Table: t, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityFilter})
+	zero := []byte{0, 0, 0, 0}
+	c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname(l.WAN)},
+		&expr.Ct{Register: 1, Key: expr.CtKeySTATE},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4,
+			Mask: binaryutil.NativeEndian.PutUint32(expr.CtStateBitESTABLISHED | expr.CtStateBitRELATED), Xor: zero},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: zero},
+		&expr.Verdict{Kind: expr.VerdictAccept},
+	}})
+	c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname(l.WAN)},
+		&expr.Verdict{Kind: expr.VerdictDrop},
+	}})
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("install nftables NAT in %s: %w", l.Node, err)
+	}
+	return nil
+}
+
+// Reset flushes the namespace's conntrack table: every mapping is lost.
+func (m *Masquerade) Reset() error {
+	h, err := m.link.NS.Netlink()
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if err := h.ConntrackTableFlush(netlink.ConntrackTable); err != nil {
+		return fmt.Errorf("flush conntrack in %s: %w", m.link.Node, err)
+	}
+	return nil
+}
+
+// Close removes the table; conntrack entries age out with the namespace.
+func (m *Masquerade) Close() error {
+	c, err := nftables.New(nftables.WithNetNSFd(m.link.NS.Fd()))
+	if err != nil {
+		return err
+	}
+	defer c.CloseLasting()
+	c.DelTable(&nftables.Table{Family: nftables.TableFamilyIPv4, Name: TableName})
+	return c.Flush()
+}
+
+func ifname(n string) []byte {
+	b := make([]byte, unix.IFNAMSIZ)
+	copy(b, n)
+	return b
+}

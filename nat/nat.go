@@ -1,0 +1,82 @@
+// Package nat is the gateway seam of boxlab: the interface every NAT backend
+// implements (the kernel's nftables NAT here, the userspace RFC 4787 NAT
+// later), and the set of named profiles a scenario can ask for.
+//
+// A backend translates between the WAN and LAN interfaces of one gateway
+// namespace that sim/topology built; it never touches another namespace.
+package nat
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sort"
+
+	"github.com/boxlab/boxlab/sim/ns"
+)
+
+// Link is what a backend gets to work with: the gateway's namespace and its
+// interfaces.
+type Link struct {
+	NS      *ns.NS
+	Node    string       // node name, for logs
+	WAN     string       // WAN interface name
+	LAN     string       // LAN bridge name
+	WANAddr netip.Prefix // current WAN address
+	LANNet  netip.Prefix // LAN subnet
+	Speed   float64      // simulated time speed; NAT timeouts are divided by it
+	Log     *slog.Logger
+}
+
+// Gateway is one running NAT.
+type Gateway interface {
+	// Start begins translating LAN traffic out of the WAN interface.
+	Start(l Link) error
+	// Reset drops every mapping, as a reboot or WAN address change does.
+	Reset() error
+	// Close stops translating and releases what Start took.
+	Close() error
+}
+
+// Profile is a named NAT behaviour a scenario can choose.
+type Profile struct {
+	Name string
+	Doc  string
+	New  func() Gateway
+}
+
+// Profiles maps profile names to profiles.
+type Profiles map[string]Profile
+
+// NewProfiles collects profiles; a duplicate name is a programming error.
+func NewProfiles(lists ...[]Profile) (Profiles, error) {
+	ps := Profiles{}
+	for _, l := range lists {
+		for _, p := range l {
+			if _, dup := ps[p.Name]; dup {
+				return nil, fmt.Errorf("NAT profile %q registered twice", p.Name)
+			}
+			ps[p.Name] = p
+		}
+	}
+	return ps, nil
+}
+
+// Names lists the profile names, sorted.
+func (ps Profiles) Names() []string {
+	out := make([]string, 0, len(ps))
+	for n := range ps {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// New makes a gateway of the named profile.
+func (ps Profiles) New(name string) (Gateway, error) {
+	p, ok := ps[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown NAT profile %q; want one of %v", name, ps.Names())
+	}
+	return p.New(), nil
+}

@@ -1,0 +1,177 @@
+// Package journal is the run's event journal: a log/slog handler that writes
+// every event as one JSON line (t = simulated seconds since the scenario
+// started, event = the slog message, node, then the attributes) and turns
+// events into metrics: each event counts one sample of the metric named like
+// the event, and each duration or float attribute becomes a sample of
+// "<event>.<attr>" (durations in seconds). Integer and string attributes are
+// identifiers (sequence numbers, ports, addresses) and are not metrics.
+package journal
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/boxlab/boxlab/sim/clock"
+	"github.com/boxlab/boxlab/sim/metrics"
+)
+
+// Journal owns the JSON Lines output and the metric store.
+type Journal struct {
+	mu      sync.Mutex
+	w       *bufio.Writer
+	clock   *clock.Clock
+	metrics *metrics.Store
+	events  int
+	tee     slog.Handler // optional: engine events also go to the console
+}
+
+// New writes to w (may be nil) and observes into m. Timestamps come from clk,
+// which may be replaced with SetClock when simulated time starts.
+func New(w io.Writer, clk *clock.Clock, m *metrics.Store) *Journal {
+	j := &Journal{clock: clk, metrics: m}
+	if w != nil {
+		j.w = bufio.NewWriterSize(w, 64<<10)
+	}
+	return j
+}
+
+// SetClock sets the clock that stamps events from now on.
+func (j *Journal) SetClock(c *clock.Clock) {
+	j.mu.Lock()
+	j.clock = c
+	j.mu.Unlock()
+}
+
+// Events is how many events were recorded.
+func (j *Journal) Events() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.events
+}
+
+// Flush writes buffered lines out.
+func (j *Journal) Flush() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.w == nil {
+		return nil
+	}
+	return j.w.Flush()
+}
+
+// Logger returns a logger whose every record is an event of node.
+func (j *Journal) Logger(node string) *slog.Logger {
+	return slog.New(&handler{j: j, node: node})
+}
+
+// LoggerTee is Logger, also passing each record to console (for engine events).
+func (j *Journal) LoggerTee(node string, console slog.Handler) *slog.Logger {
+	return slog.New(&handler{j: j, node: node, tee: console})
+}
+
+type handler struct {
+	j     *Journal
+	node  string
+	attrs []slog.Attr
+	tee   slog.Handler
+}
+
+func (h *handler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *handler) WithAttrs(as []slog.Attr) slog.Handler {
+	c := *h
+	c.attrs = append(append([]slog.Attr(nil), h.attrs...), as...)
+	if h.tee != nil {
+		c.tee = h.tee.WithAttrs(as)
+	}
+	return &c
+}
+
+func (h *handler) WithGroup(string) slog.Handler { return h } // flat events: groups are not used
+
+func (h *handler) Handle(ctx context.Context, r slog.Record) error {
+	if h.tee != nil && h.tee.Enabled(ctx, r.Level) {
+		h.tee.Handle(ctx, r)
+	}
+	j := h.j
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	t := j.clock.At(r.Time)
+	if t < 0 {
+		t = 0
+	}
+	j.events++
+	j.metrics.Observe(r.Message, t, 1)
+	var line []byte
+	if j.w != nil {
+		line = append(line, `{"t":`...)
+		line = strconv.AppendFloat(line, t.Seconds(), 'f', 6, 64)
+		line = append(line, `,"event":`...)
+		line = appendJSON(line, r.Message)
+		if h.node != "" {
+			line = append(line, `,"node":`...)
+			line = appendJSON(line, h.node)
+		}
+	}
+	each := func(a slog.Attr) bool {
+		v := a.Value.Resolve()
+		switch v.Kind() {
+		case slog.KindDuration:
+			j.metrics.Observe(r.Message+"."+a.Key, t, v.Duration().Seconds())
+		case slog.KindFloat64:
+			j.metrics.Observe(r.Message+"."+a.Key, t, v.Float64())
+		}
+		if j.w != nil {
+			line = append(line, ',')
+			line = appendJSON(line, a.Key)
+			line = append(line, ':')
+			line = appendValue(line, v)
+		}
+		return true
+	}
+	for _, a := range h.attrs {
+		each(a)
+	}
+	r.Attrs(each)
+	if j.w != nil {
+		line = append(line, "}\n"...)
+		_, err := j.w.Write(line)
+		return err
+	}
+	return nil
+}
+
+func appendValue(b []byte, v slog.Value) []byte {
+	switch v.Kind() {
+	case slog.KindDuration:
+		return strconv.AppendFloat(b, v.Duration().Seconds(), 'f', -1, 64)
+	case slog.KindFloat64:
+		f := v.Float64()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return appendJSON(b, strconv.FormatFloat(f, 'g', -1, 64))
+		}
+		return strconv.AppendFloat(b, f, 'g', -1, 64)
+	case slog.KindInt64:
+		return strconv.AppendInt(b, v.Int64(), 10)
+	case slog.KindUint64:
+		return strconv.AppendUint(b, v.Uint64(), 10)
+	case slog.KindBool:
+		return strconv.AppendBool(b, v.Bool())
+	case slog.KindTime:
+		return appendJSON(b, v.Time().Format(time.RFC3339Nano))
+	default:
+		return appendJSON(b, v.String())
+	}
+}
+
+func appendJSON(b []byte, s string) []byte {
+	q, _ := json.Marshal(s)
+	return append(b, q...)
+}

@@ -1,0 +1,5 @@
+package ns
+
+import vns "github.com/vishvananda/netns"
+
+func nsHandle(fd int) vns.NsHandle { return vns.NsHandle(fd) }

@@ -1,0 +1,39 @@
+package runner
+
+import (
+	"github.com/boxlab/boxlab/devices"
+	"github.com/boxlab/boxlab/devices/echo"
+	"github.com/boxlab/boxlab/devices/exec"
+	"github.com/boxlab/boxlab/nat"
+	"github.com/boxlab/boxlab/nat/kernel"
+)
+
+// Catalog is every device role and NAT profile a scenario may name. It
+// implements scenario.Catalog.
+type Catalog struct {
+	Devices *devices.Registry
+	NAT     nat.Profiles
+}
+
+// DefaultCatalog lists the roles and profiles built into boxlab. A new role
+// package adds its Roles() here.
+func DefaultCatalog() (*Catalog, error) {
+	roles, err := devices.NewRegistry(echo.Roles(), exec.Roles())
+	if err != nil {
+		return nil, err
+	}
+	profiles, err := nat.NewProfiles(kernel.Profiles())
+	if err != nil {
+		return nil, err
+	}
+	return &Catalog{Devices: roles, NAT: profiles}, nil
+}
+
+// RoleOptions returns fresh options of a role.
+func (c *Catalog) RoleOptions(role string) (any, bool) { return c.Devices.RoleOptions(role) }
+
+// Roles lists the role names.
+func (c *Catalog) Roles() []string { return c.Devices.Roles() }
+
+// NATProfiles lists the NAT profiles.
+func (c *Catalog) NATProfiles() []string { return c.NAT.Names() }

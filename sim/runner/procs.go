@@ -1,0 +1,85 @@
+package runner
+
+import (
+	"context"
+	"hash/fnv"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/boxlab/boxlab/devices"
+)
+
+// proc supervises one device: start runs a fresh Device, stop cancels it and
+// waits. A crash fault is stop; a restart is start.
+type proc struct {
+	role    devices.Role
+	opts    any
+	env     devices.Env
+	seed    uint64
+	mu      sync.Mutex
+	cancel  context.CancelFunc
+	done    chan struct{}
+	starts  uint64
+	running bool
+}
+
+func nodeSeed(seed int64, node string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(node))
+	return h.Sum64() ^ uint64(seed)
+}
+
+func (p *proc) start(parent context.Context) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.running {
+		return
+	}
+	dev, err := p.role.New(p.opts)
+	if err != nil {
+		p.env.Log.Info("device.error", "err", err.Error())
+		return
+	}
+	ctx, cancel := context.WithCancel(parent)
+	p.cancel, p.done, p.running = cancel, make(chan struct{}), true
+	p.starts++
+	env := p.env
+	env.Rand = rand.New(rand.NewPCG(p.seed, p.starts))
+	done := p.done
+	env.Log.Info("device.start", "role", p.role.Name)
+	go func() {
+		defer close(done)
+		err := dev.Run(ctx, &env)
+		switch {
+		case err != nil:
+			env.Log.Info("device.error", "role", p.role.Name, "err", err.Error())
+		case ctx.Err() == nil:
+			env.Log.Info("device.exit", "role", p.role.Name)
+		}
+		p.mu.Lock()
+		if p.done == done {
+			p.running = false
+		}
+		p.mu.Unlock()
+	}()
+}
+
+// stop cancels the device and waits up to limit for it to return.
+func (p *proc) stop(limit time.Duration) bool {
+	p.mu.Lock()
+	cancel, done := p.cancel, p.done
+	p.running = false
+	p.mu.Unlock()
+	if cancel == nil {
+		return true
+	}
+	cancel()
+	select {
+	case <-done:
+		return true
+	case <-time.After(limit):
+		p.env.Log.Info("device.stuck", "role", p.role.Name, "waited", limit)
+		return false
+	}
+}

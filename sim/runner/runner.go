@@ -1,0 +1,340 @@
+// Package runner runs one scenario end to end: plan and build the topology,
+// start every device, play the timeline of faults on the simulated clock,
+// stop, tear down, then compute metrics from the event journal, evaluate the
+// assertions and fill in the report. It is the only place that knows every
+// piece; each piece knows nothing of it.
+package runner
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/boxlab/boxlab/devices"
+	"github.com/boxlab/boxlab/reports"
+	"github.com/boxlab/boxlab/sim/assert"
+	"github.com/boxlab/boxlab/sim/capture"
+	"github.com/boxlab/boxlab/sim/clock"
+	"github.com/boxlab/boxlab/sim/journal"
+	"github.com/boxlab/boxlab/sim/metrics"
+	"github.com/boxlab/boxlab/sim/ns"
+	"github.com/boxlab/boxlab/sim/scenario"
+	"github.com/boxlab/boxlab/sim/topology"
+)
+
+// Config is one run's settings.
+type Config struct {
+	Scenario *scenario.Scenario
+	Catalog  *Catalog
+	OutDir   string       // report folder; created
+	Keep     bool         // name namespaces bl-<run>-<node> and leave them after the run
+	Captures []string     // NODE or NODE:IFACE to capture into pcap files
+	Console  slog.Handler // engine events for a person; nil = none
+	Verbose  bool         // device events to the console too
+	Progress Progress     // progress display; nil = none
+	RunID    string       // default: random
+}
+
+// Progress shows the phases of a run to a person.
+type Progress interface {
+	Phase(name string, total int) // start a phase of total steps (0 = unknown)
+	Step(n int)                   // n more steps done
+	Done()                        // the phase ended
+}
+
+// devices stop within this real time or are reported stuck.
+const stopLimit = 5 * time.Second
+
+// Run runs the scenario. It always returns a report (partial on error); the
+// error is a setup or run failure, not a failed assertion.
+func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
+	s := cfg.Scenario
+	if cfg.RunID == "" {
+		cfg.RunID = newRunID()
+	}
+	if cfg.Progress == nil {
+		cfg.Progress = noProgress{}
+	}
+	rep := &reports.Run{Scenario: s.Name, File: s.File, Description: s.Description, RunID: cfg.RunID,
+		Started: time.Now(), SimDuration: reports.Duration(s.Duration), Speed: s.Speed}
+	r := &run{cfg: cfg, s: s, rep: rep, procs: map[string]*proc{}, store: metrics.NewStore()}
+	err := r.run(ctx)
+	rep.Wall = reports.Duration(time.Since(rep.Started))
+	if err != nil {
+		rep.Error = err.Error()
+	}
+	return rep, err
+}
+
+type run struct {
+	cfg     Config
+	s       *scenario.Scenario
+	rep     *reports.Run
+	store   *metrics.Store
+	journal *journal.Journal
+	log     *slog.Logger
+	topo    *topology.Topology
+	clock   *clock.Clock
+	procs   map[string]*proc
+
+	mu     sync.Mutex
+	faults []metrics.Interval
+}
+
+func (r *run) run(ctx context.Context) (err error) {
+	if err := os.MkdirAll(r.cfg.OutDir, 0o755); err != nil {
+		return fmt.Errorf("report folder: %w", err)
+	}
+	evf, err := os.Create(filepath.Join(r.cfg.OutDir, "events.jsonl"))
+	if err != nil {
+		return fmt.Errorf("event journal: %w", err)
+	}
+	defer evf.Close()
+	r.rep.Files = append(r.rep.Files, "events.jsonl")
+	r.clock = clock.New(r.s.Speed)
+	r.journal = journal.New(evf, r.clock, r.store)
+	defer r.journal.Flush()
+	console := r.cfg.Console
+	if console == nil {
+		console = slog.DiscardHandler
+	}
+	r.log = r.journal.LoggerTee("engine", console)
+
+	if n, err := ns.Reap(); err != nil {
+		r.log.Warn("reap.error", "err", err.Error())
+	} else if n > 0 {
+		r.log.Info("reap", "namespaces", n, "why", "left named by a run that no longer exists")
+	}
+	lock, err := ns.LockRun(r.cfg.RunID)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+
+	plan, err := topology.NewPlan(r.s)
+	if err != nil {
+		return fmt.Errorf("plan topology: %w", err)
+	}
+	r.summarize(plan)
+	if n := len(plan.Nodes); n > 200 {
+		// Each host needs about two neighbour entries; the table is global.
+		if err := ns.RaiseNeighbourLimits(r.log, 4*n+1024); err != nil {
+			return err
+		}
+	}
+	if err := r.build(ctx, plan); err != nil {
+		return err
+	}
+	defer r.teardown()
+
+	capCtx, stopCaptures := context.WithCancel(ctx)
+	caps, err := r.startCaptures(capCtx)
+	defer func() {
+		stopCaptures()
+		for name, c := range caps {
+			n, cerr := c.Stop()
+			r.log.Info("capture.done", "file", name, "frames", n)
+			err = errors.Join(err, cerr)
+		}
+	}()
+	if err != nil {
+		return err
+	}
+
+	// Simulated time starts when the devices do.
+	r.clock = clock.New(r.s.Speed)
+	r.journal.SetClock(r.clock)
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	r.startDevices(runCtx)
+	r.log.Info("run.start", "duration", time.Duration(r.s.Duration), "speed", r.s.Speed, "real", r.clock.Real(time.Duration(r.s.Duration)))
+	var tl sync.WaitGroup
+	r.playTimeline(runCtx, &tl)
+	r.waitEnd(runCtx)
+	interrupted := ctx.Err()
+	stopRun()
+	tl.Wait()
+	r.stopDevices()
+	r.log.Info("run.end", "events", r.journal.Events())
+	if interrupted != nil {
+		return fmt.Errorf("run interrupted: %w", interrupted)
+	}
+	r.evaluate()
+	return nil
+}
+
+func (r *run) summarize(p *topology.Plan) {
+	t := &r.rep.Topology
+	t.Namespaces = len(p.Nodes)
+	t.Servers, t.ISPs, t.Gateways, t.Devices = p.Count(topology.Server), p.Count(topology.ISP), p.Count(topology.Gateway), p.Count(topology.Device)
+	t.Homes = len(p.Homes)
+	t.NAT = map[string]int{}
+	for _, n := range p.Nodes {
+		if n.Kind == topology.Gateway || n.Kind == topology.ISP {
+			t.NAT[n.Profile]++
+		}
+	}
+}
+
+func (r *run) build(ctx context.Context, plan *topology.Plan) error {
+	start := time.Now()
+	r.cfg.Progress.Phase("build", len(plan.Nodes))
+	topo, err := topology.Build(ctx, plan, topology.Options{
+		RunID: r.cfg.RunID, Named: r.cfg.Keep, Speed: r.s.Speed, Profiles: r.cfg.Catalog.NAT, Log: r.log,
+		Progress: func() { r.cfg.Progress.Step(1) },
+	})
+	r.cfg.Progress.Done()
+	if err != nil {
+		return fmt.Errorf("build topology: %w", err)
+	}
+	r.topo = topo
+	r.rep.Topology.Build = reports.Duration(time.Since(start))
+	r.log.Info("build.done", "namespaces", len(plan.Nodes), "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func (r *run) teardown() {
+	if r.cfg.Keep {
+		r.topo.Keep()
+		r.log.Info("keep", "run", r.cfg.RunID, "namespaces", r.rep.Topology.Namespaces,
+			"hint", "ip netns exec bl-"+r.cfg.RunID+"-NODE ...; boxlab clean removes them")
+		return
+	}
+	r.cfg.Progress.Phase("teardown", 0)
+	took, err := r.topo.Close()
+	r.cfg.Progress.Done()
+	r.rep.Topology.Teardown = reports.Duration(took)
+	if err != nil {
+		r.log.Error("teardown.error", "err", err.Error())
+	}
+	r.log.Info("teardown.done", "took", took.Round(time.Millisecond))
+}
+
+func (r *run) startCaptures(ctx context.Context) (map[string]*capture.Capture, error) {
+	caps := map[string]*capture.Capture{}
+	for _, spec := range r.cfg.Captures {
+		node, iface, _ := strings.Cut(spec, ":")
+		n := r.topo.Node(node)
+		if n == nil {
+			return caps, fmt.Errorf("--capture %s: no node %q", spec, node)
+		}
+		if iface == "" {
+			iface = n.Uplink
+		}
+		name := fmt.Sprintf("%s-%s.pcap", node, iface)
+		c, err := capture.Start(ctx, n.NS, iface, filepath.Join(r.cfg.OutDir, name))
+		if err != nil {
+			return caps, fmt.Errorf("--capture %s: %w", spec, err)
+		}
+		caps[name] = c
+		r.rep.Files = append(r.rep.Files, name)
+	}
+	return caps, nil
+}
+
+func (r *run) startDevices(ctx context.Context) {
+	servers := map[string]netip.Addr{}
+	for name, n := range r.topo.Plan.Servers {
+		servers[name] = n.Addr.Addr()
+	}
+	lookup := func(name string) (netip.Addr, bool) { a, ok := servers[name]; return a, ok }
+	for _, n := range r.topo.Nodes() {
+		if n.Role == "" {
+			continue
+		}
+		role, ok := r.cfg.Catalog.Devices.Role(n.Role)
+		if !ok {
+			r.log.Error("device.unknown_role", "node", n.Name, "role", n.Role)
+			continue
+		}
+		name := n.Name
+		p := &proc{role: role, opts: n.Options, seed: nodeSeed(r.s.Seed, name), env: devices.Env{
+			Node: name, NS: n.NS, Addr: n.Addr().Addr(), Clock: r.clock, Log: r.journal.Logger(name),
+			OutDir: r.cfg.OutDir, Server: lookup, Servers: servers,
+			Public: func() netip.Addr { return r.topo.PublicAddr(name) },
+		}}
+		if r.cfg.Verbose && r.cfg.Console != nil {
+			p.env.Log = r.journal.LoggerTee(name, r.cfg.Console.WithAttrs([]slog.Attr{slog.String("node", name)}))
+		}
+		r.procs[name] = p
+		p.start(ctx)
+	}
+}
+
+func (r *run) stopDevices() {
+	var wg sync.WaitGroup
+	for _, p := range r.procs {
+		wg.Add(1)
+		go func() { defer wg.Done(); p.stop(stopLimit) }()
+	}
+	wg.Wait()
+}
+
+func (r *run) waitEnd(ctx context.Context) {
+	end := time.Duration(r.s.Duration)
+	r.cfg.Progress.Phase("run", int(end/time.Second))
+	defer r.cfg.Progress.Done()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	done := 0
+	for {
+		now := r.clock.Now()
+		if s := int(min(now, end) / time.Second); s > done {
+			r.cfg.Progress.Step(s - done)
+			done = s
+		}
+		if now >= end {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (r *run) evaluate() {
+	env := assert.Env{Metrics: r.store, Faults: r.faultIntervals(), End: time.Duration(r.s.Duration)}
+	for _, a := range r.s.Assertions {
+		res := a.Expr.Eval(env)
+		r.rep.Assertions = append(r.rep.Assertions, reports.AssertionResult{Name: a.Name, Expr: res.Expr,
+			Expected: res.Expected, Measured: res.Measured, Pass: res.Pass, Detail: res.Detail})
+		lvl := slog.LevelInfo
+		if !res.Pass {
+			lvl = slog.LevelWarn
+		}
+		r.log.Log(context.Background(), lvl, "assertion", "name", a.Name, "pass", res.Pass, "expected", res.Expected, "measured", res.Measured)
+	}
+	for _, m := range r.store.Summaries() {
+		r.rep.Metrics = append(r.rep.Metrics, reports.MetricSummary{Name: m.Name, Count: m.Count, Sum: m.Sum,
+			Min: m.Min, Max: m.Max, Mean: m.Mean, P50: m.P50, P95: m.P95, P99: m.P99})
+	}
+}
+
+func (r *run) faultIntervals() []metrics.Interval {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]metrics.Interval(nil), r.faults...)
+}
+
+func newRunID() string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+type noProgress struct{}
+
+func (noProgress) Phase(string, int) {}
+func (noProgress) Step(int)          {}
+func (noProgress) Done()             {}

@@ -1,0 +1,449 @@
+package topology
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/boxlab/boxlab/nat"
+	"github.com/boxlab/boxlab/sim/ns"
+)
+
+// Options control how a plan is built.
+type Options struct {
+	RunID    string       // names are bl-<RunID>-<node> when Named
+	Named    bool         // bind-mount namespaces under /run/netns (for --keep, ip netns exec, boxlab shell)
+	Speed    float64      // scenario speed, passed to NAT backends
+	Profiles nat.Profiles // NAT profiles for gateways and ISPs
+	Log      *slog.Logger
+	Progress func() // called once per node built; may be nil
+	Workers  int    // parallel home builders; default 2
+}
+
+// Live is a built node.
+type Live struct {
+	*Node
+	NS  *ns.NS
+	NAT nat.Gateway
+
+	mu   sync.Mutex
+	addr netip.Prefix // current uplink address
+}
+
+// Addr is the node's current uplink address.
+func (l *Live) Addr() netip.Prefix {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.addr
+}
+
+// Topology is a built plan: namespaces that exist until Close.
+type Topology struct {
+	Plan  *Plan
+	opts  Options
+	nodes map[string]*Live
+	order []*Live
+	mu    sync.Mutex // guards the maps while building and segment spares during faults
+
+	shared  map[string]*netlink.Handle // netlink handles bound to core and ISPs, shared by builders while building
+	bridges map[*Segment]int           // bridge ifindex per segment, in its owner
+}
+
+// Node returns the built node called name, or nil.
+func (t *Topology) Node(name string) *Live {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.nodes[name]
+}
+
+// Nodes returns every built node in build order.
+func (t *Topology) Nodes() []*Live {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]*Live(nil), t.order...)
+}
+
+// PublicAddr is the address the internet sees for a node: its outermost
+// NAT's WAN address for home nodes, its own address otherwise.
+func (t *Topology) PublicAddr(name string) netip.Addr {
+	n := t.Node(name)
+	if n == nil {
+		return netip.Addr{}
+	}
+	if n.Kind == Device {
+		n = t.Node(n.Parent)
+	}
+	if n.Kind == Gateway && n.ISP != "" {
+		n = t.Node(n.ISP)
+	}
+	return n.Addr().Addr()
+}
+
+// Build creates every namespace, link, address, route and NAT of the plan.
+// On error it tears down what it made. ctx cancels the build.
+func Build(ctx context.Context, p *Plan, o Options) (*Topology, error) {
+	if o.Workers <= 0 {
+		o.Workers = 2
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	t := &Topology{Plan: p, opts: o, nodes: map[string]*Live{}, shared: map[string]*netlink.Handle{}, bridges: map[*Segment]int{}}
+	defer t.closeShared()
+	var homes []*Home
+	// Core, servers and ISPs first, on one thread: everything else hangs off them.
+	b := &builder{t: t, parents: t.shared}
+	err := b.run(func() error {
+		for _, n := range p.Nodes {
+			if n.Kind == Gateway || n.Kind == Device {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := b.node(n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		homes = p.Homes
+		err = t.buildHomes(ctx, homes, o.Workers)
+	}
+	if err == nil {
+		err = t.startNATs()
+	}
+	if err != nil {
+		t.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *Topology) closeShared() {
+	for name, h := range t.shared {
+		h.Close()
+		delete(t.shared, name)
+	}
+}
+
+func (t *Topology) buildHomes(ctx context.Context, homes []*Home, workers int) error {
+	next := make(chan *Home)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := &builder{t: t, parents: map[string]*netlink.Handle{}}
+			errs <- b.run(func() error {
+				for h := range next {
+					if err := b.home(h); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}()
+	}
+	var err error
+feed:
+	for _, h := range homes {
+		select {
+		case next <- h:
+		case err = <-errs:
+			break feed
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(next)
+	go func() { wg.Wait(); close(errs) }()
+	for e := range errs {
+		if err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+func (t *Topology) startNATs() error {
+	for _, n := range t.Nodes() {
+		if n.Kind != Gateway && n.Kind != ISP {
+			continue
+		}
+		g, err := t.opts.Profiles.New(n.Profile)
+		if err != nil {
+			return fmt.Errorf("%s: %w", n.Name, err)
+		}
+		if err := g.Start(t.natLink(n)); err != nil {
+			return fmt.Errorf("%s: start NAT %s: %w", n.Name, n.Profile, err)
+		}
+		n.NAT = g
+	}
+	return nil
+}
+
+func (t *Topology) natLink(n *Live) nat.Link {
+	return nat.Link{NS: n.NS, Node: n.Name, WAN: n.Uplink, LAN: n.Down[0].Bridge, WANAddr: n.Addr(),
+		LANNet: n.Down[0].Prefix, Speed: t.opts.Speed, Log: t.opts.Log}
+}
+
+// builder creates nodes on one locked OS thread that moves between namespaces.
+type builder struct {
+	t       *Topology
+	root    int
+	parents map[string]*netlink.Handle // netlink handles bound to parent namespaces built by this builder
+}
+
+func (b *builder) run(fn func() error) error {
+	runtime.LockOSThread()
+	root, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		runtime.UnlockOSThread()
+		return err
+	}
+	defer unix.Close(root)
+	b.root = root
+	err = fn()
+	if e := unix.Setns(root, unix.CLONE_NEWNET); e != nil {
+		return errors.Join(err, fmt.Errorf("return to root netns: %w", e)) // thread stays locked and is retired
+	}
+	runtime.UnlockOSThread()
+	return err
+}
+
+func (b *builder) home(h *Home) error {
+	if err := b.node(h.Gateway); err != nil {
+		return err
+	}
+	for _, d := range h.Devices {
+		if err := b.node(d); err != nil {
+			return err
+		}
+	}
+	if ph := b.parents[h.Gateway.Name]; ph != nil {
+		ph.Close()
+		delete(b.parents, h.Gateway.Name)
+	}
+	return nil
+}
+
+// node creates n's namespace, enters it, sets sysctls, its bridges and its uplink.
+func (b *builder) node(n *Node) error {
+	name := ""
+	if b.t.opts.Named {
+		name = ns.Prefix + b.t.opts.RunID + "-" + n.Name
+	}
+	forward := n.Kind == Core || n.Kind == ISP || n.Kind == Gateway
+	handle := new(*netlink.Handle)
+	nsh, err := ns.Create(name, func() error {
+		return b.setupHere(n, forward, handle)
+	})
+	// ns.Create returned to this builder's thread namespace of origin; the
+	// builder thread is always back in root between nodes.
+	if err != nil {
+		return fmt.Errorf("%s: %w", n.Name, err)
+	}
+	live := &Live{Node: n, NS: nsh, addr: n.Addr}
+	b.t.mu.Lock()
+	b.t.nodes[n.Name] = live
+	b.t.order = append(b.t.order, live)
+	b.t.mu.Unlock()
+	if len(n.Down) > 0 && *handle != nil {
+		b.t.mu.Lock()
+		b.parents[n.Name] = *handle
+		b.t.mu.Unlock()
+	} else if *handle != nil {
+		(*handle).Close()
+	}
+	if b.t.opts.Progress != nil {
+		b.t.opts.Progress()
+	}
+	return nil
+}
+
+var sysctlsAll = []struct{ key, val string }{
+	{"net/ipv6/conf/all/disable_ipv6", "1"},
+	{"net/ipv6/conf/default/disable_ipv6", "1"},
+	{"net/ipv4/conf/all/rp_filter", "0"},
+	{"net/ipv4/conf/default/rp_filter", "0"},
+}
+
+// setupHere runs inside the new namespace n on the builder's thread.
+func (b *builder) setupHere(n *Node, forward bool, keep **netlink.Handle) error {
+	for _, s := range sysctlsAll {
+		if err := ns.WriteSysctlHere(s.key, s.val); err != nil {
+			return err
+		}
+	}
+	fw := "0"
+	if forward {
+		fw = "1"
+	}
+	if err := ns.WriteSysctlHere("net/ipv4/ip_forward", fw); err != nil {
+		return err
+	}
+	if len(n.Down) > 0 {
+		// Bridges here are plain L2: bridged LAN frames must not enter conntrack.
+		if err := ns.WriteSysctlHere("net/bridge/bridge-nf-call-iptables", "0"); err != nil {
+			return err
+		}
+	}
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return fmt.Errorf("netlink: %w", err)
+	}
+	*keep = h
+	lo, err := h.LinkByName("lo")
+	if err != nil {
+		return fmt.Errorf("lo: %w", err)
+	}
+	if err := h.LinkSetUp(lo); err != nil {
+		return fmt.Errorf("lo up: %w", err)
+	}
+	for _, seg := range n.Down {
+		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: seg.Bridge, Flags: net.FlagUp, TxQLen: -1}}
+		if err := h.LinkAdd(br); err != nil {
+			return fmt.Errorf("bridge %s: %w", seg.Bridge, err)
+		}
+		if err := h.AddrAdd(br, &netlink.Addr{IPNet: ipnet(netip.PrefixFrom(seg.Addr, seg.Prefix.Bits()))}); err != nil {
+			return fmt.Errorf("bridge %s address: %w", seg.Bridge, err)
+		}
+		b.t.mu.Lock()
+		b.t.bridges[seg] = br.Index
+		b.t.mu.Unlock()
+	}
+	if n.Parent == "" {
+		return nil
+	}
+	return b.uplinkHere(n, h)
+}
+
+// uplinkHere makes the veth from the parent's bridge into this namespace and
+// configures this end. The thread is inside n's namespace.
+func (b *builder) uplinkHere(n *Node, h *netlink.Handle) error {
+	b.t.mu.Lock()
+	ph := b.parents[n.Parent]
+	if ph == nil {
+		ph = b.t.shared[n.Parent]
+	}
+	br, ok := b.t.bridges[n.Segment]
+	b.t.mu.Unlock()
+	if ph == nil {
+		return fmt.Errorf("parent %s has no netlink handle", n.Parent)
+	}
+	if !ok {
+		return fmt.Errorf("parent %s bridge %s unknown", n.Parent, n.Segment.Bridge)
+	}
+	self, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(self)
+	veth := &netlink.Veth{
+		LinkAttrs:     netlink.LinkAttrs{Name: n.Peer, MasterIndex: br, Flags: net.FlagUp, TxQLen: -1},
+		PeerName:      n.Uplink,
+		PeerNamespace: netlink.NsFd(self),
+		PeerTxQLen:    -1,
+	}
+	if err := ph.LinkAdd(veth); err != nil {
+		// A half-made veth (e.g. EXFULL on enslaving) would be left behind.
+		if l, e := ph.LinkByName(n.Peer); e == nil {
+			ph.LinkDel(l)
+		}
+		return fmt.Errorf("veth %s/%s: %w", n.Parent, n.Peer, err)
+	}
+	up, err := h.LinkByName(n.Uplink)
+	if err != nil {
+		return fmt.Errorf("%s: %w", n.Uplink, err)
+	}
+	if err := h.LinkSetUp(up); err != nil {
+		return fmt.Errorf("%s up: %w", n.Uplink, err)
+	}
+	if err := h.AddrAdd(up, &netlink.Addr{IPNet: ipnet(n.Addr)}); err != nil {
+		return fmt.Errorf("%s address %s: %w", n.Uplink, n.Addr, err)
+	}
+	return defaultRoute(h, up, n.Via)
+}
+
+func defaultRoute(h *netlink.Handle, link netlink.Link, via netip.Addr) error {
+	r := &netlink.Route{LinkIndex: link.Attrs().Index, Gw: via.AsSlice(), Dst: nil}
+	if err := h.RouteReplace(r); err != nil {
+		return fmt.Errorf("default route via %s: %w", via, err)
+	}
+	return nil
+}
+
+func ipnet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), 32)}
+}
+
+// Close tears the topology down: NATs stopped, every namespace released, then
+// it waits (up to a minute) until the kernel has destroyed the homes' links in
+// the core before releasing the core. It returns how long that took.
+func (t *Topology) Close() (time.Duration, error) {
+	start := time.Now()
+	nodes := t.Nodes()
+	var core *Live
+	var errs []error
+	for i := len(nodes) - 1; i >= 0; i-- {
+		n := nodes[i]
+		if n.Kind == Core {
+			core = n
+			continue
+		}
+		errs = append(errs, n.NS.Close())
+	}
+	if core != nil {
+		errs = append(errs, waitLinksGone(core, len(core.Down)+1, time.Minute))
+		errs = append(errs, core.NS.Close())
+	}
+	t.mu.Lock()
+	t.nodes, t.order = map[string]*Live{}, nil
+	t.mu.Unlock()
+	return time.Since(start), errors.Join(errs...)
+}
+
+// Keep releases the topology but leaves the named namespaces in place for
+// inspection; Reap or `boxlab clean` removes them.
+func (t *Topology) Keep() {
+	for _, n := range t.Nodes() {
+		n.NS.Keep()
+		n.NS.Close()
+	}
+}
+
+// waitLinksGone polls the core until only want links (lo and bridges) remain.
+func waitLinksGone(core *Live, want int, limit time.Duration) error {
+	h, err := core.NS.Netlink()
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	deadline := time.Now().Add(limit)
+	for {
+		links, err := h.LinkList()
+		if err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
+			return err
+		}
+		if len(links) <= want {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("teardown: %d links still in core after %v", len(links)-want, limit)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -53,7 +53,8 @@
 //   - Display: Expected is the comparison and the right side as written when it
 //     is a literal (2s, 99.9%, 0.999). Measured takes the unit of its own
 //     expression or, for a metric, of the right side: a duration prints like a
-//     time.Duration (1.234s), a percent with "%", anything else as a number.
+//     time.Duration (1.234s), a percent with "%", anything else as a number;
+//     a plain number compared with a percent prints as a percent (83.33%).
 //     Values show 4 significant digits, more when fewer would misstate the
 //     verdict (0.99949 against >= 0.9995 is not shown as 0.9995). Result.Value
 //     is the exact left value.

@@ -61,10 +61,14 @@ func Parse(src string) (a *Assertion, err error) {
 // parser is a recursive-descent parser; it panics with *SyntaxError, which
 // Parse recovers.
 type parser struct {
-	src  string
-	tok  token // current token
-	prev token // last consumed token
+	src   string
+	tok   token // current token
+	prev  token // last consumed token
+	depth int   // nesting of unary minus and parentheses
 }
+
+// maxDepth bounds nesting so that hostile input cannot exhaust the stack.
+const maxDepth = 1000
 
 func (p *parser) fail(off int, format string, args ...any) {
 	panic(errAt(off, format, args...))
@@ -130,6 +134,11 @@ func (p *parser) term() expr {
 
 // unary := "-" unary | operand
 func (p *parser) unary() expr {
+	p.depth++
+	defer func() { p.depth-- }()
+	if p.depth > maxDepth {
+		p.fail(p.tok.off, "expression nested more than %d deep", maxDepth)
+	}
 	if p.tok.kind == tOp && p.tok.text == "-" {
 		p.advance()
 		return &neg{x: p.unary()}
@@ -223,7 +232,7 @@ func (c *call) resolve() error {
 	if len(digits) < 2 {
 		return fmt.Errorf("quantile %q: want two or more digits after p, e.g. p05, p50 or p999", c.fn)
 	}
-	if digits[0] == '1' && strings.Trim(digits[1:], "0") == "" {
+	if len(digits) > 2 && digits[0] == '1' && strings.Trim(digits[1:], "0") == "" {
 		return fmt.Errorf("quantile %q would mean 0.%s; use max for the largest sample", c.fn, digits)
 	}
 	c.q, _ = strconv.ParseFloat("0."+digits, 64)

@@ -3,6 +3,7 @@ package assert
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -124,6 +125,7 @@ func TestParseSyntaxErrors(t *testing.T) {
 		{"unexpected character", "x < 1 @", 6, `unexpected character "@"`},
 		{"non-ASCII character", "x ≤ 1", 2, `unexpected character "≤"`},
 		{"invalid UTF-8", "x < \xff", 4, `unexpected byte 0xff; want UTF-8 text`},
+		{"nesting is bounded", strings.Repeat("(", 1000) + "x", 1000, `expression nested more than 1000 deep`},
 		{"trailing garbage after a name window", "x < 1 during a b", 15, `want end of input after "a"; got "b"`},
 	}
 	for _, tt := range tests {
@@ -143,6 +145,16 @@ func TestSyntaxErrorColumn(t *testing.T) {
 	_, err := Parse("p95(x)")
 	if got, want := err.Error(), `col 7: want a comparison (<, <=, >, >=, ==, !=) after "p95(x)"; got end of input`; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+func TestQuantileNames(t *testing.T) {
+	// pNN is the quantile 0.NN: p95 = 0.95, p999 = 0.999.
+	for fn, want := range map[string]float64{"p50": 0.5, "p95": 0.95, "p99": 0.99, "p999": 0.999, "p10": 0.1, "p05": 0.05, "p00": 0, "p9999": 0.9999} {
+		c := &call{fn: fn}
+		if err := c.resolve(); err != nil || c.q != want {
+			t.Errorf("%s: q = %v, %v; want %v", fn, c.q, err, want)
+		}
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 
 // Limits that keep hostile input (alias bombs, alias cycles) cheap.
 const (
-	maxNodes = 1 << 20 // nodes visited, aliases expanded
+	maxNodes = 1 << 17 // nodes visited, aliases expanded
 	maxDepth = 64      // nesting of decoded values
 )
 
@@ -47,7 +47,7 @@ type decoder struct {
 }
 
 func newDecoder(errs *collector, src []byte) *decoder {
-	return &decoder{errs: errs, lines: strings.Split(string(src), "\n"), fields: map[fieldKey]fieldNodes{}}
+	return &decoder{errs: errs, lines: splitLines(string(src)), fields: map[fieldKey]fieldNodes{}}
 }
 
 // field returns the nodes a struct field was decoded from; ptr is a pointer
@@ -227,6 +227,10 @@ func (d *decoder) sequence(n *yaml.Node, v reflect.Value, path string) {
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, item := range n.Content {
+		if isNull(item) && v.Type().Elem().Kind() == reflect.Struct {
+			d.errs.node(item, "%s[%d]: want a mapping; got null", label(path), i)
+			continue
+		}
 		d.decode(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
 	}
 	v.Set(s)
@@ -264,8 +268,14 @@ func (d *decoder) pairs(n *yaml.Node, path, what string) [][2]*yaml.Node {
 	return out
 }
 
+// structure decodes a mapping into a struct and sets its Pos field, if it
+// has one; Pos stays zero when n is not a mapping.
 func (d *decoder) structure(n *yaml.Node, v reflect.Value, path, what string) {
 	if isNull(n) {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errs.node(n, "%s: want a mapping; got %s", label(path), describe(n))
 		return
 	}
 	fields := yamlFields(v.Type())

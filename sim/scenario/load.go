@@ -140,24 +140,23 @@ func yamlError(errs *collector, data []byte, err error) {
 	errs.at(line, 1, "invalid YAML: %s", msg)
 }
 
-// badChar finds the first byte YAML does not allow: invalid UTF-8, or a
-// control character other than tab, line feed and carriage return.
+// badChar finds the first character YAML does not allow: invalid UTF-8,
+// or a control character other than tab, line feed and carriage return.
 func badChar(data []byte) (line, col int, ok bool) {
-	line, col = 1, 1
-	for i := 0; i < len(data); {
-		r, size := utf8.DecodeRune(data[i:])
-		bad := r == utf8.RuneError && size <= 1 ||
-			r < 0x20 && r != '\t' && r != '\n' && r != '\r' ||
-			r >= 0x7f && r <= 0x9f && r != 0x85 ||
-			r == 0xfffe || r == 0xffff
-		if bad {
-			return line, col, true
+	for l, s := range splitLines(string(data)) {
+		col := 1
+		for i := 0; i < len(s); {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			bad := r == utf8.RuneError && size <= 1 ||
+				r < 0x20 && r != '\t' ||
+				r >= 0x7f && r <= 0x9f ||
+				r == 0xfffe || r == 0xffff
+			if bad {
+				return l + 1, col, true
+			}
+			col++
+			i += size
 		}
-		if r == '\n' {
-			line, col = line+1, 0
-		}
-		col++
-		i += size
 	}
 	return 0, 0, false
 }

@@ -32,7 +32,27 @@ func (d *decoder) sourceLine(line int) string {
 	if line < 1 || line > len(d.lines) {
 		return ""
 	}
-	return strings.TrimSuffix(d.lines[line-1], "\r")
+	return d.lines[line-1]
+}
+
+// splitLines splits src at YAML line breaks: CR LF, CR, LF, and the
+// Unicode NEL, LS and PS that yaml.v3 also counts as breaks.
+func splitLines(src string) []string {
+	var lines []string
+	start := 0
+	for i := 0; i < len(src); {
+		r, size := utf8.DecodeRuneInString(src[i:])
+		switch r {
+		case '\r', '\n', '\u0085', '\u2028', '\u2029':
+			lines = append(lines, src[start:i])
+			if r == '\r' && i+1 < len(src) && src[i+1] == '\n' {
+				size++
+			}
+			start = i + size
+		}
+		i += size
+	}
+	return append(lines, src[start:])
 }
 
 // literalPos maps an offset in a literal block: value line k is file line

@@ -8,6 +8,9 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// anyFault is the assertion language's name for every fault interval.
+const anyFault = "fault"
+
 // Faults that revert after Event.For, and faults that act on links.
 var (
 	revertible = []string{LinkDown, GatewayReboot, DeviceCrash}
@@ -18,8 +21,14 @@ func (v *validator) timeline() {
 	seen := map[string]*yaml.Node{}
 	for i := range v.s.Timeline {
 		ev := &v.s.Timeline[i]
+		if ev.Pos.Line == 0 {
+			continue // not a mapping; reported
+		}
 		path := fmt.Sprintf("timeline[%d]", i)
 		if n := v.value(&ev.Name); n != nil && v.wellFormed(n, ev.Name) {
+			if ev.Name == anyFault {
+				v.errs.node(n, "name: %q means every fault in assertions (during fault); want another name", ev.Name)
+			}
 			v.unique(n, "timeline event", ev.Name, seen)
 		}
 		v.at(ev, path)

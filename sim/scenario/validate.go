@@ -128,6 +128,9 @@ func (v *validator) servers() {
 	seen := map[string]*yaml.Node{}
 	for i := range v.s.Topology.Servers {
 		srv := &v.s.Topology.Servers[i]
+		if srv.Pos.Line == 0 {
+			continue // not a mapping; reported
+		}
 		path := fmt.Sprintf("topology.servers[%d]", i)
 		v.name(srv.Pos, path, &srv.Name, "server", "echo", seen)
 		if v.role(srv.Pos, path, &srv.Role) {
@@ -140,6 +143,9 @@ func (v *validator) isps() {
 	seen := map[string]*yaml.Node{}
 	for i := range v.s.Topology.ISPs {
 		isp := &v.s.Topology.ISPs[i]
+		if isp.Pos.Line == 0 {
+			continue
+		}
 		v.name(isp.Pos, fmt.Sprintf("topology.isps[%d]", i), &isp.Name, "isp", "isp1", seen)
 		v.nat(&isp.NAT)
 	}
@@ -206,6 +212,9 @@ func (v *validator) homes() {
 	var names []string
 	for i := range v.s.Topology.Homes {
 		g := &v.s.Topology.Homes[i]
+		if g.Pos.Line == 0 {
+			continue
+		}
 		path := fmt.Sprintf("topology.homes[%d]", i)
 		name, at := g.Name, v.value(&g.Name)
 		if !v.d.has(&g.Name) {
@@ -248,6 +257,9 @@ func (v *validator) devices(g *HomeGroup, path string) {
 	var names []string
 	for i := range g.Devices {
 		dev := &g.Devices[i]
+		if dev.Pos.Line == 0 {
+			continue
+		}
 		dpath := fmt.Sprintf("%s.devices[%d]", path, i)
 		known := v.role(dev.Pos, dpath, &dev.Role)
 		v.count(&dev.Count)

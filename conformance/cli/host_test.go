@@ -108,7 +108,7 @@ func descendants(pid int) []int {
 	return tree
 }
 
-// ours are the namespaces leftovers judges: those a run's processes held.
+// ours is the set of netnsSet keys a run's processes held while it was alive.
 type ours map[string]bool
 
 // leftovers lists, from a netnsSet taken now, what a run still has on the
@@ -122,14 +122,7 @@ func leftovers(before, now map[string][]holder, seen ours, id string, markers ..
 		mine := seen[key] || strings.HasPrefix(key, "/run/netns/bl-"+id+"-")
 		if _, old := before[key]; !old {
 			for _, h := range hs {
-				if h.pid != 0 && strings.Contains(h.cmd, binary) {
-					mine = true
-				}
-				for _, m := range markers {
-					if h.pid != 0 && strings.Contains(h.cmd, m) {
-						mine = true
-					}
-				}
+				mine = mine || h.pid != 0 && runsAny(h.cmd, append(markers, binary))
 			}
 		}
 		if mine {
@@ -138,6 +131,15 @@ func leftovers(before, now map[string][]holder, seen ours, id string, markers ..
 	}
 	sort.Strings(left)
 	return left
+}
+
+func runsAny(cmd string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(cmd, w) {
+			return true
+		}
+	}
+	return false
 }
 
 var linkLine = regexp.MustCompile(`^(\d+): ([^:]+):`)

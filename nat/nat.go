@@ -26,6 +26,8 @@ type Link struct {
 	LANNet  netip.Prefix // LAN subnet
 	Speed   float64      // simulated time speed; NAT timeouts are divided by it
 	Log     *slog.Logger
+	// Sysctl writes settings inside the gateway's namespace.
+	Sysctl func(s ...ns.Sysctl) error
 }
 
 // Gateway is one running NAT.

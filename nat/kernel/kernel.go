@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/boxlab/boxlab/nat"
+	"github.com/boxlab/boxlab/sim/ns"
 )
 
 // Profiles are the kernel NAT profiles.
@@ -55,11 +56,13 @@ type Masquerade struct {
 // Start installs the ruleset and scales conntrack timeouts.
 func (m *Masquerade) Start(l nat.Link) error {
 	m.link = l
+	var settings []ns.Sysctl
 	for _, t := range timeouts {
 		v := int(math.Max(1, math.Round(t.def/l.Speed)))
-		if err := l.NS.WriteSysctl(t.key, strconv.Itoa(v)); err != nil {
-			return err
-		}
+		settings = append(settings, ns.Sysctl{Key: t.key, Value: strconv.Itoa(v)})
+	}
+	if err := l.Sysctl(settings...); err != nil {
+		return err
 	}
 	c, err := nftables.New(nftables.WithNetNSFd(l.NS.Fd()))
 	if err != nil {

@@ -218,10 +218,18 @@ func (n *NS) Netlink() (*netlink.Handle, error) {
 	return h, nil
 }
 
-// WriteSysctl writes value to /proc/sys/<key> inside the namespace; key uses
-// slashes, e.g. "net/ipv4/ip_forward".
+// Sysctl is one /proc/sys setting; Key uses slashes and starts with "net/",
+// e.g. "net/ipv4/ip_forward".
+type Sysctl struct{ Key, Value string }
+
+// WriteSysctl writes value to /proc/sys/<key> inside the namespace.
 func (n *NS) WriteSysctl(key, value string) error {
-	return n.Do(func() error { return WriteSysctlHere(key, value) })
+	return n.WriteSysctls(Sysctl{key, value})
+}
+
+// WriteSysctls writes several settings inside the namespace in one visit.
+func (n *NS) WriteSysctls(s ...Sysctl) error {
+	return n.Do(func() error { return WriteSysctlsHere(s...) })
 }
 
 // ReadSysctl reads /proc/sys/<key> inside the namespace.
@@ -237,8 +245,24 @@ func (n *NS) ReadSysctl(key string) (v string, err error) {
 // WriteSysctlHere writes /proc/sys/<key> in the calling thread's namespace;
 // for setup functions already running inside one.
 func WriteSysctlHere(key, value string) error {
-	if err := os.WriteFile(filepath.Join("/proc/sys", key), []byte(value), 0o644); err != nil {
-		return fmt.Errorf("sysctl %s=%s: %w", key, value, err)
+	return WriteSysctlsHere(Sysctl{key, value})
+}
+
+// WriteSysctlsHere writes settings in the calling thread's namespace through
+// /proc/sys. For many namespaces in a row use a ProcFS.
+func WriteSysctlsHere(s ...Sysctl) error { return writeSysctls("/proc/sys", s) }
+
+func writeSysctls(root string, s []Sysctl) error {
+	for _, kv := range s {
+		fd, err := unix.Open(filepath.Join(root, kv.Key), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("sysctl %s: %w", kv.Key, err)
+		}
+		_, err = unix.Write(fd, []byte(kv.Value))
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("sysctl %s=%s: %w", kv.Key, kv.Value, err)
+		}
 	}
 	return nil
 }

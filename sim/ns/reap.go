@@ -86,6 +86,9 @@ func Named() (map[string][]string, error) {
 // Reap removes the named namespaces of every run that is not alive and
 // returns how many it removed. Live runs are untouched.
 func Reap() (int, error) {
+	if err := reapProcMounts(); err != nil {
+		return 0, err
+	}
 	runs, err := Named()
 	if err != nil {
 		return 0, err

@@ -55,6 +55,7 @@ type Topology struct {
 	mu    sync.Mutex // guards the maps while building and segment spares during faults
 
 	shared  map[string]*netlink.Handle // netlink handles bound to core and ISPs, shared by builders while building
+	proc    *ns.ProcFS                 // private procfs while NATs start
 	bridges map[*Segment]int           // bridge ifindex per segment, in its owner
 }
 
@@ -116,10 +117,12 @@ func Build(ctx context.Context, p *Plan, o Options) (*Topology, error) {
 		}
 		return nil
 	})
+
 	if err == nil {
 		homes = p.Homes
 		err = t.buildHomes(ctx, homes, o.Workers)
 	}
+
 	if err == nil {
 		err = t.startNATs()
 	}
@@ -179,6 +182,13 @@ feed:
 }
 
 func (t *Topology) startNATs() error {
+	proc, err := ns.NewProcFS()
+	if err != nil {
+		return err
+	}
+	defer proc.Close()
+	t.proc = proc
+	defer func() { t.proc = nil }()
 	for _, n := range t.Nodes() {
 		if n.Kind != Gateway && n.Kind != ISP {
 			continue
@@ -196,13 +206,20 @@ func (t *Topology) startNATs() error {
 }
 
 func (t *Topology) natLink(n *Live) nat.Link {
-	return nat.Link{NS: n.NS, Node: n.Name, WAN: n.Uplink, LAN: n.Down[0].Bridge, WANAddr: n.Addr(),
-		LANNet: n.Down[0].Prefix, Speed: t.opts.Speed, Log: t.opts.Log}
+	l := nat.Link{NS: n.NS, Node: n.Name, WAN: n.Uplink, LAN: n.Down[0].Bridge, WANAddr: n.Addr(),
+		LANNet: n.Down[0].Prefix, Speed: t.opts.Speed, Log: t.opts.Log, Sysctl: n.NS.WriteSysctls}
+	if p := t.proc; p != nil {
+		l.Sysctl = func(s ...ns.Sysctl) error {
+			return n.NS.Do(func() error { return p.WriteHere(s...) })
+		}
+	}
+	return l
 }
 
 // builder creates nodes on one locked OS thread that moves between namespaces.
 type builder struct {
 	t       *Topology
+	proc    *ns.ProcFS
 	root    int
 	parents map[string]*netlink.Handle // netlink handles bound to parent namespaces built by this builder
 }
@@ -216,7 +233,12 @@ func (b *builder) run(fn func() error) error {
 	}
 	defer unix.Close(root)
 	b.root = root
+	if b.proc, err = ns.NewProcFS(); err != nil {
+		runtime.UnlockOSThread()
+		return err
+	}
 	err = fn()
+	err = errors.Join(err, b.proc.Close())
 	if e := unix.Setns(root, unix.CLONE_NEWNET); e != nil {
 		return errors.Join(err, fmt.Errorf("return to root netns: %w", e)) // thread stays locked and is retired
 	}
@@ -274,32 +296,25 @@ func (b *builder) node(n *Node) error {
 	return nil
 }
 
-var sysctlsAll = []struct{ key, val string }{
-	{"net/ipv6/conf/all/disable_ipv6", "1"},
-	{"net/ipv6/conf/default/disable_ipv6", "1"},
-	{"net/ipv4/conf/all/rp_filter", "0"},
-	{"net/ipv4/conf/default/rp_filter", "0"},
-}
-
 // setupHere runs inside the new namespace n on the builder's thread.
 func (b *builder) setupHere(n *Node, forward bool, keep **netlink.Handle) error {
-	for _, s := range sysctlsAll {
-		if err := ns.WriteSysctlHere(s.key, s.val); err != nil {
-			return err
-		}
-	}
 	fw := "0"
 	if forward {
 		fw = "1"
 	}
-	if err := ns.WriteSysctlHere("net/ipv4/ip_forward", fw); err != nil {
-		return err
+	settings := []ns.Sysctl{
+		{Key: "net/ipv6/conf/all/disable_ipv6", Value: "1"}, // before any link: IPv6 makes setup 2-3x slower
+		{Key: "net/ipv6/conf/default/disable_ipv6", Value: "1"},
+		{Key: "net/ipv4/conf/all/rp_filter", Value: "0"},
+		{Key: "net/ipv4/conf/default/rp_filter", Value: "0"},
+		{Key: "net/ipv4/ip_forward", Value: fw},
 	}
 	if len(n.Down) > 0 {
 		// Bridges here are plain L2: bridged LAN frames must not enter conntrack.
-		if err := ns.WriteSysctlHere("net/bridge/bridge-nf-call-iptables", "0"); err != nil {
-			return err
-		}
+		settings = append(settings, ns.Sysctl{Key: "net/bridge/bridge-nf-call-iptables", Value: "0"})
+	}
+	if err := b.proc.WriteHere(settings...); err != nil {
+		return err
 	}
 	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
 	if err != nil {
@@ -314,21 +329,57 @@ func (b *builder) setupHere(n *Node, forward bool, keep **netlink.Handle) error 
 		return fmt.Errorf("lo up: %w", err)
 	}
 	for _, seg := range n.Down {
-		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: seg.Bridge, Flags: net.FlagUp, TxQLen: -1}}
-		if err := h.LinkAdd(br); err != nil {
-			return fmt.Errorf("bridge %s: %w", seg.Bridge, err)
-		}
-		if err := h.AddrAdd(br, &netlink.Addr{IPNet: ipnet(netip.PrefixFrom(seg.Addr, seg.Prefix.Bits()))}); err != nil {
-			return fmt.Errorf("bridge %s address: %w", seg.Bridge, err)
+		idx, err := makeSegment(h, seg)
+		if err != nil {
+			return err
 		}
 		b.t.mu.Lock()
-		b.t.bridges[seg] = br.Index
+		b.t.bridges[seg] = idx
 		b.t.mu.Unlock()
 	}
 	if n.Parent == "" {
 		return nil
 	}
 	return b.uplinkHere(n, h)
+}
+
+// makeSegment creates a segment in its owner (the calling thread's
+// namespace) and returns the ifindex members attach to: the bridge, or the
+// macvlan lower device.
+func makeSegment(h *netlink.Handle, seg *Segment) (int, error) {
+	addr := &netlink.Addr{IPNet: ipnet(netip.PrefixFrom(seg.Addr, seg.Prefix.Bits()))}
+	if seg.Port == "" {
+		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: seg.Bridge, Flags: net.FlagUp, TxQLen: -1}}
+		if err := h.LinkAdd(br); err != nil {
+			return 0, fmt.Errorf("bridge %s: %w", seg.Bridge, err)
+		}
+		if err := h.AddrAdd(br, addr); err != nil {
+			return 0, fmt.Errorf("bridge %s address: %w", seg.Bridge, err)
+		}
+		return br.Index, nil
+	}
+	// The lower device is one end of a veth pair whose other end stays unused
+	// but up, so the lower has carrier.
+	port := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: seg.Port, Flags: net.FlagUp, TxQLen: -1}, PeerName: seg.Port + "p", PeerTxQLen: -1}
+	if err := h.LinkAdd(port); err != nil {
+		return 0, fmt.Errorf("LAN port %s: %w", seg.Port, err)
+	}
+	peer, err := h.LinkByName(seg.Port + "p")
+	if err != nil {
+		return 0, fmt.Errorf("LAN port peer: %w", err)
+	}
+	if err := h.LinkSetUp(peer); err != nil {
+		return 0, fmt.Errorf("LAN port peer up: %w", err)
+	}
+	mv := &netlink.Macvlan{LinkAttrs: netlink.LinkAttrs{Name: seg.Bridge, ParentIndex: port.Index, Flags: net.FlagUp, TxQLen: -1},
+		Mode: netlink.MACVLAN_MODE_BRIDGE}
+	if err := h.LinkAdd(mv); err != nil {
+		return 0, fmt.Errorf("LAN %s: %w", seg.Bridge, err)
+	}
+	if err := h.AddrAdd(mv, addr); err != nil {
+		return 0, fmt.Errorf("LAN %s address: %w", seg.Bridge, err)
+	}
+	return port.Index, nil
 }
 
 // uplinkHere makes the veth from the parent's bridge into this namespace and
@@ -352,18 +403,26 @@ func (b *builder) uplinkHere(n *Node, h *netlink.Handle) error {
 		return err
 	}
 	defer unix.Close(self)
-	veth := &netlink.Veth{
-		LinkAttrs:     netlink.LinkAttrs{Name: n.Peer, MasterIndex: br, Flags: net.FlagUp, TxQLen: -1},
-		PeerName:      n.Uplink,
-		PeerNamespace: netlink.NsFd(self),
-		PeerTxQLen:    -1,
-	}
-	if err := ph.LinkAdd(veth); err != nil {
-		// A half-made veth (e.g. EXFULL on enslaving) would be left behind.
-		if l, e := ph.LinkByName(n.Peer); e == nil {
-			ph.LinkDel(l)
+	if n.Segment.Port != "" {
+		mv := &netlink.Macvlan{LinkAttrs: netlink.LinkAttrs{Name: n.Uplink, ParentIndex: br, Namespace: netlink.NsFd(self), TxQLen: -1},
+			Mode: netlink.MACVLAN_MODE_BRIDGE}
+		if err := ph.LinkAdd(mv); err != nil {
+			return fmt.Errorf("macvlan %s on %s/%s: %w", n.Uplink, n.Parent, n.Segment.Port, err)
 		}
-		return fmt.Errorf("veth %s/%s: %w", n.Parent, n.Peer, err)
+	} else {
+		veth := &netlink.Veth{
+			LinkAttrs:     netlink.LinkAttrs{Name: n.Peer, MasterIndex: br, Flags: net.FlagUp, TxQLen: -1},
+			PeerName:      n.Uplink,
+			PeerNamespace: netlink.NsFd(self),
+			PeerTxQLen:    -1,
+		}
+		if err := ph.LinkAdd(veth); err != nil {
+			// A half-made veth (e.g. EXFULL on enslaving) would be left behind.
+			if l, e := ph.LinkByName(n.Peer); e == nil {
+				ph.LinkDel(l)
+			}
+			return fmt.Errorf("veth %s/%s: %w", n.Parent, n.Peer, err)
+		}
 	}
 	up, err := h.LinkByName(n.Uplink)
 	if err != nil {

@@ -23,7 +23,10 @@ func (n *Live) ifname(which string) (string, error) {
 		return n.Uplink, nil
 	case LinkLAN:
 		if len(n.Down) == 0 {
-			return "", fmt.Errorf("%s has no LAN bridge", n.Name)
+			return "", fmt.Errorf("%s has no LAN", n.Name)
+		}
+		if p := n.Down[0].Port; p != "" {
+			return p, nil // the macvlan lower: the whole LAN loses carrier
 		}
 		return n.Down[0].Bridge, nil
 	}

@@ -31,12 +31,19 @@ const MaxPorts = 1000
 // members plus as many spare addresses for WAN changes.
 const wanSegmentBits = 21
 
-// Segment is one bridge in an owner node and the subnet on it. The owner has
-// the first host address; members get the next ones in order; the rest are
-// spares for WAN address changes.
+// Segment is one shared L2 segment owned by a node, and the subnet on it.
+// The owner has the first host address; members get the next ones in order;
+// the rest are spares for WAN address changes.
+//
+// Core and ISP segments are bridges. A home LAN is a macvlan segment: a veth
+// (Port) in the gateway is the lower device, the gateway and each device get
+// a macvlan on it in bridge mode. The kernel runs an rcu_barrier for every
+// bridge it destroys (br_multicast_dev_del), measured at ~19 ms each, so a
+// bridge per home would make tearing down 2,500 homes take most of a minute.
 type Segment struct {
-	Owner  string       // node that holds the bridge
-	Bridge string       // bridge name in the owner
+	Owner  string       // node that holds the segment
+	Bridge string       // the owner's interface on it: the bridge, or the owner's macvlan
+	Port   string       // macvlan segments: the lower device in the owner; "" for a bridge
 	Prefix netip.Prefix // subnet
 	Addr   netip.Addr   // owner's address, the members' default gateway
 	Next   netip.Addr   // next address not yet handed out
@@ -160,6 +167,7 @@ func NewPlan(s *scenario.Scenario) (*Plan, error) {
 			if err != nil {
 				return nil, fmt.Errorf("home group %s lan: %w", g.Name, err)
 			}
+			lanSeg.Port = "lanport"
 			gw.Down = append(gw.Down, lanSeg)
 			if ndev := deviceCount(g); hostsIn(lan) >= 100+ndev {
 				lanSeg.Next = nth(lan, 100) // devices at .100 and up, as in seed 003's example

@@ -3,7 +3,7 @@
 // namespace per box) and prints create time, teardown time and kernel +
 // process memory per box. As a baseline in the same run it builds the same
 // 100-home topology the way script-driven testbeds do, one iproute2 process
-// per command, and prints the ratio. Needs root. Benchmark only: the product
+// per command with a bridge per home, and prints the ratios. Needs root. Benchmark only: the product
 // never runs ip.
 package main
 
@@ -62,6 +62,7 @@ func main() {
 				log.Fatal(err)
 			}
 		}
+		settle()
 		create, teardown, err := iproute2(*baseline, *devs)
 		if err != nil {
 			log.Fatalf("baseline: %v", err)
@@ -101,6 +102,7 @@ topology:
 	if err := ns.RaiseNeighbourLimits(slog.Default(), 4*len(plan.Nodes)+1024); err != nil {
 		return result{}, err
 	}
+	settle()
 	runtime.GC()
 	k0, p0 := kernelUsed(), processRSS()
 	start := time.Now()
@@ -117,6 +119,20 @@ topology:
 	}
 	boxes := plan.Count(topology.Gateway) + plan.Count(topology.Device)
 	return result{boxes: boxes, namespaces: len(plan.Nodes), create: create, teardown: teardown, kernel: k1 - k0, process: p1 - p0}, nil
+}
+
+// settle waits until the kernel has finished destroying earlier namespaces
+// (kernel memory stops falling), so one measurement does not pay for the last.
+func settle() {
+	prev := kernelUsed()
+	for i := 0; i < 120; i++ {
+		time.Sleep(500 * time.Millisecond)
+		cur := kernelUsed()
+		if prev-cur < 1<<20 {
+			return
+		}
+		prev = cur
+	}
 }
 
 // kernelUsed is slab + page tables + kernel stacks from /proc/meminfo, bytes.
@@ -235,7 +251,19 @@ func iproute2(homes, devs int) (time.Duration, time.Duration, error) {
 		cleanup()
 		return 0, 0, err
 	}
+	// Teardown as boxlab measures it: until the homes' links are gone from the core.
+	settle()
 	start = time.Now()
-	cleanup()
+	for _, n := range names[1:] {
+		exec.Command("ip", "netns", "del", n).Run()
+	}
+	for i := 0; i < 6000; i++ {
+		out, _ := exec.Command("ip", "-n", names[0], "-o", "link").Output()
+		if strings.Count(string(out), "\n") <= 2 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	exec.Command("ip", "netns", "del", names[0]).Run()
 	return create, time.Since(start), nil
 }

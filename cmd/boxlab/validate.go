@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 
@@ -36,7 +35,9 @@ func validateCmd() *cobra.Command {
 				fmt.Printf("%s: ok (%s)\n", f, s.Name)
 			}
 			if bad > 0 {
-				return &exitError{code: exitSetup, err: errors.New(plural(bad, "invalid scenario file"))}
+				// stderr holds only file:line:col lines; the count goes to stdout.
+				fmt.Println(plural(bad, "invalid scenario file"))
+				return &exitError{code: exitSetup}
 			}
 			return nil
 		},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/boxlab/boxlab/devices"
+	"github.com/boxlab/boxlab/sim/journal"
 	"github.com/boxlab/boxlab/sim/scenario"
 )
 
@@ -71,7 +72,7 @@ func (p *Pinger) Run(ctx context.Context, env *devices.Env) error {
 	defer stop()
 
 	var mu sync.Mutex
-	pending := map[uint64]time.Duration{} // seq -> simulated send time
+	pending := map[uint64]time.Time{} // seq -> real send instant
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -86,12 +87,13 @@ func (p *Pinger) Run(ctx context.Context, env *devices.Env) error {
 		return nil
 	}
 	for seq := uint64(1); ; seq++ {
-		now := env.Clock.Now()
+		now := time.Now()
 		mu.Lock()
 		for s, sent := range pending {
-			if now-sent > timeout {
+			if env.Clock.Sim(now.Sub(sent)) > timeout {
 				delete(pending, s)
-				env.Log.Info("echo.lost", "seq", s)
+				// Stamped when it was sent, so windows count the request that was lost.
+				journal.LogAt(env.Log, sent, "echo.lost", "seq", s)
 			}
 		}
 		pending[seq] = now
@@ -111,7 +113,7 @@ func (p *Pinger) Run(ctx context.Context, env *devices.Env) error {
 	}
 }
 
-func (p *Pinger) receive(ctx context.Context, env *devices.Env, c *net.UDPConn, mu *sync.Mutex, pending map[uint64]time.Duration) {
+func (p *Pinger) receive(ctx context.Context, env *devices.Env, c *net.UDPConn, mu *sync.Mutex, pending map[uint64]time.Time) {
 	buf := make([]byte, maxDatagram+1)
 	for {
 		n, _, err := c.ReadFromUDPAddrPort(buf)
@@ -134,7 +136,7 @@ func (p *Pinger) receive(ctx context.Context, env *devices.Env, c *net.UDPConn, 
 			env.Log.Info("echo.late_reply", "seq", seq)
 			continue
 		}
-		env.Log.Info("echo.reply", "seq", seq, "rtt", env.Clock.Now()-sent, "seen", seen.String())
+		env.Log.Info("echo.reply", "seq", seq, "rtt", env.Clock.Sim(time.Since(sent)), "seen", seen.String())
 		switch seen.Addr() {
 		case env.Public():
 			env.Log.Info("echo.translated", "seen", seen.String())

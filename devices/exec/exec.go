@@ -2,8 +2,9 @@
 // a vendor's STB agent, a real IGD daemon, a real server. The program is
 // started from a thread inside the node's namespace (so it inherits it), its
 // stdout and stderr go to <node>.stdout/.stderr in the run's output folder,
-// and it is killed, with its process group, when the device stops, crashes or
-// the boxlab process dies (Pdeathsig). The environment tells it where it is:
+// and it is killed, with everything it started, when the device stops,
+// crashes or the boxlab process dies: it runs as PID 1 of its own PID
+// namespace, killed by Pdeathsig. The environment tells it where it is:
 // BOXLAB_NODE, BOXLAB_ADDR, BOXLAB_PUBLIC and BOXLAB_SERVER_<NAME> for every
 // server.
 package exec
@@ -62,7 +63,10 @@ func (p *Program) Run(ctx context.Context, env *devices.Env) error {
 		cmd.Dir = env.OutDir
 	}
 	cmd.Env = append(os.Environ(), environment(env, p.Options.Env)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// Its own PID namespace: the program is its PID 1, so when it dies (or
+	// boxlab does: Pdeathsig) the kernel kills every descendant, even one
+	// that daemonised with setsid.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Cloneflags: syscall.CLONE_NEWPID}
 	stdout, err := os.OpenFile(filepath.Join(env.OutDir, env.Node+".stdout"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("exec: %w", err)

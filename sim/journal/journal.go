@@ -175,3 +175,11 @@ func appendJSON(b []byte, s string) []byte {
 	q, _ := json.Marshal(s)
 	return append(b, q...)
 }
+
+// LogAt records an event that happened at real instant t rather than now,
+// e.g. a request found lost later, stamped when it was sent.
+func LogAt(l *slog.Logger, t time.Time, msg string, args ...any) {
+	r := slog.NewRecord(t, slog.LevelInfo, msg, 0)
+	r.Add(args...)
+	l.Handler().Handle(context.Background(), r)
+}

@@ -108,6 +108,13 @@ func Reap() (int, error) {
 		}
 		os.Remove(filepath.Join(LockDir, run+".lock"))
 	}
+	// Lock files of killed runs that had no named namespaces.
+	locks, _ := filepath.Glob(filepath.Join(LockDir, "*.lock"))
+	for _, l := range locks {
+		if run := strings.TrimSuffix(filepath.Base(l), ".lock"); !RunAlive(run) {
+			os.Remove(l)
+		}
+	}
 	return n, errors.Join(errs...)
 }
 

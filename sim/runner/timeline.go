@@ -57,8 +57,6 @@ func (r *run) apply(ctx context.Context, ev scenario.Event, nodes []*topology.No
 	if name == "" {
 		name = ev.Do
 	}
-	at := r.clock.Now()
-	r.log.Info("fault.start", "do", ev.Do, "on", ev.On.Src, "name", name, "nodes", len(live))
 	var do, undo func(*topology.Live) error
 	hold := time.Duration(ev.For)
 	switch ev.Do {
@@ -89,14 +87,19 @@ func (r *run) apply(ctx context.Context, ev scenario.Event, nodes []*topology.No
 		return fmt.Errorf("unknown fault %q", ev.Do)
 	}
 	errs := each(live, do)
+	// The window starts when the fault took effect, not when it was due:
+	// netlink calls wait for the kernel's rtnl lock on a busy host.
+	at := r.clock.Now()
+	r.log.Info("fault.start", "do", ev.Do, "on", ev.On.Src, "name", name, "nodes", len(live), "late", at-time.Duration(ev.At))
 	end := at
 	switch {
 	case undo != nil && hold > 0:
+		end = at + hold
 		if r.clock.Sleep(ctx, hold) == nil {
 			errs = errors.Join(errs, each(live, undo))
+			end = r.clock.Now()
 			r.log.Info("fault.end", "do", ev.Do, "on", ev.On.Src, "name", name)
 		}
-		end = at + hold
 	case undo != nil:
 		end = time.Duration(r.s.Duration) // lasts until the end (or a later event reverts it)
 	}

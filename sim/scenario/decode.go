@@ -81,6 +81,9 @@ func join(path, key string) string {
 	if path == "" {
 		return key
 	}
+	if key == "" {
+		return path
+	}
 	return path + "." + key
 }
 

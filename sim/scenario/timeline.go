@@ -169,8 +169,8 @@ func (v *validator) reference(sel Selector) string {
 func suits(do string, sel Selector) string {
 	switch do {
 	case GatewayReboot, WANChange:
-		if sel.Kind != SelectHomes || sel.Device != "" {
-			return fmt.Sprintf("%s acts on home gateways; want homes without .DEVICE, like home[3]; got %q", do, sel.Src)
+		if sel.Kind == SelectServer || sel.Device != "" {
+			return fmt.Sprintf("%s acts on NAT gateways; want homes without .DEVICE, like home[3], or an ISP, like isp[carrier]; got %q", do, sel.Src)
 		}
 	case DeviceCrash, DeviceRestart:
 		if sel.Kind == SelectISP || sel.Kind == SelectHomes && sel.Device == "" {

@@ -99,8 +99,11 @@ func relativeHref(name string) string {
 }
 
 func formatDuration(d Duration) string {
-	if v := time.Duration(d); v.Abs() >= time.Second {
+	switch v := time.Duration(d); {
+	case v.Abs() >= time.Second:
 		return v.Round(time.Millisecond).String()
+	case v.Abs() >= time.Millisecond:
+		return v.Round(10 * time.Microsecond).String()
 	}
 	return d.String()
 }

@@ -53,7 +53,7 @@ Exit code 0: every assertion passed; 1: an assertion failed; 2: bad input or set
 			}
 			tty := term.IsTerminal(int(os.Stderr.Fd()))
 			console := slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})
-			var progress runner.Progress
+			var progress runner.Progress = newLines(slog.New(console))
 			if tty {
 				progress = newBars(os.Stderr)
 			}

@@ -21,21 +21,30 @@ type Link struct {
 	NS      *ns.NS
 	Node    string       // node name, for logs
 	WAN     string       // WAN interface name
-	LAN     string       // LAN bridge name
 	WANAddr netip.Prefix // current WAN address
-	LANNet  netip.Prefix // LAN subnet
+	Router  netip.Addr   // the WAN side's default router (next hop for everything outbound)
+	LANs    []LAN        // the LAN segments: one for a home, one per bridge for an ISP
 	Speed   float64      // simulated time speed; NAT timeouts are divided by it
 	Log     *slog.Logger
 	// Sysctl writes settings inside the gateway's namespace.
 	Sysctl func(s ...ns.Sysctl) error
 }
 
+// LAN is one LAN segment of a gateway.
+type LAN struct {
+	Iface string       // the gateway's interface on it
+	Addr  netip.Prefix // the gateway's address on it, with the LAN prefix length
+}
+
 // Gateway is one running NAT.
 type Gateway interface {
 	// Start begins translating LAN traffic out of the WAN interface.
 	Start(l Link) error
-	// Reset drops every mapping, as a reboot or WAN address change does.
+	// Reset drops every mapping, as a reboot does.
 	Reset() error
+	// WANChanged tells the NAT its WAN address is now addr (already set on
+	// the interface); every mapping is lost.
+	WANChanged(addr netip.Prefix) error
 	// Close stops translating and releases what Start took.
 	Close() error
 }

@@ -11,6 +11,7 @@ package kernel
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"strconv"
 
 	"github.com/google/nftables"
@@ -112,6 +113,9 @@ func (m *Masquerade) Reset() error {
 	}
 	return nil
 }
+
+// WANChanged flushes conntrack: masquerade mappings of the old address are void.
+func (m *Masquerade) WANChanged(netip.Prefix) error { return m.Reset() }
 
 // Close removes the table; conntrack entries age out with the namespace.
 func (m *Masquerade) Close() error {

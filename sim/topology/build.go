@@ -206,8 +206,11 @@ func (t *Topology) startNATs() error {
 }
 
 func (t *Topology) natLink(n *Live) nat.Link {
-	l := nat.Link{NS: n.NS, Node: n.Name, WAN: n.Uplink, LAN: n.Down[0].Bridge, WANAddr: n.Addr(),
-		LANNet: n.Down[0].Prefix, Speed: t.opts.Speed, Log: t.opts.Log, Sysctl: n.NS.WriteSysctls}
+	l := nat.Link{NS: n.NS, Node: n.Name, WAN: n.Uplink, WANAddr: n.Addr(), Router: n.Via,
+		Speed: t.opts.Speed, Log: t.opts.Log, Sysctl: n.NS.WriteSysctls}
+	for _, seg := range n.Down {
+		l.LANs = append(l.LANs, nat.LAN{Iface: seg.Bridge, Addr: netip.PrefixFrom(seg.Addr, seg.Prefix.Bits())})
+	}
 	if p := t.proc; p != nil {
 		l.Sysctl = func(s ...ns.Sysctl) error {
 			return n.NS.Do(func() error { return p.WriteHere(s...) })

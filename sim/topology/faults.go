@@ -125,7 +125,7 @@ func (t *Topology) ChangeWAN(n *Live) (netip.Prefix, error) {
 	n.addr = np
 	n.mu.Unlock()
 	if n.NAT != nil {
-		if err := n.NAT.Reset(); err != nil {
+		if err := n.NAT.WANChanged(np); err != nil {
 			return np, err
 		}
 	}

@@ -22,6 +22,7 @@ type Env struct {
 	Node   string       // node name, e.g. home3-stb0
 	NS     *ns.NS       // the node's namespace: open sockets with NS.ListenPacket, NS.DialContext, NS.Socket
 	Addr   netip.Addr   // the node's own address
+	Addrs  []netip.Addr // every address of the node, Addr first (servers may have several)
 	Clock  *clock.Clock // every timer of a device reads this clock
 	Log    *slog.Logger // the event journal: Info(event, attrs...) records an event; numeric attrs become metrics
 	Rand   *rand.Rand   // seeded per node: runs repeat

@@ -156,3 +156,25 @@ var _ = Describe("A built topology", Ordered, func() {
 		Expect(msg).To(Equal("back"))
 	})
 })
+
+var _ = Describe("A server with two addresses", func() {
+	It("has both on eth0 and both are reachable through a NAT", func() {
+		topo := build(`
+name: spec
+duration: 10s
+topology:
+  servers: [{name: stun, role: udp-echo, addresses: 2}]
+  homes: [{devices: [{name: box, role: udp-echo}]}]
+`)
+		srv := topo.Node("stun")
+		Expect(srv.Extra).To(HaveLen(1))
+		second := srv.Extra[0].Addr()
+		Expect(second).NotTo(Equal(addrOf(topo, "stun")))
+		c := listen(topo, "stun", 9400)
+		for _, a := range []netip.Addr{addrOf(topo, "stun"), second} {
+			from, ok := sendUntil(topo, "home0-box0", 0, netip.AddrPortFrom(a, 9400), c, "to "+a.String())
+			Expect(ok).To(BeTrue(), "reached %s", a)
+			Expect(from.Addr()).To(Equal(addrOf(topo, "home0-gw")))
+		}
+	})
+})

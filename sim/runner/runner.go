@@ -257,8 +257,12 @@ func (r *run) startDevices(ctx context.Context) {
 			continue
 		}
 		name := n.Name
+		addrs := []netip.Addr{n.Addr().Addr()}
+		for _, a := range n.Extra {
+			addrs = append(addrs, a.Addr())
+		}
 		p := &proc{role: role, opts: n.Options, seed: nodeSeed(r.s.Seed, name), env: devices.Env{
-			Node: name, NS: n.NS, Addr: n.Addr().Addr(), Clock: r.clock, Log: r.journal.Logger(name),
+			Node: name, NS: n.NS, Addr: n.Addr().Addr(), Addrs: addrs, Clock: r.clock, Log: r.journal.Logger(name),
 			OutDir: r.cfg.OutDir, Server: lookup, Servers: servers,
 			Public: func() netip.Addr { return r.topo.PublicAddr(name) },
 		}}

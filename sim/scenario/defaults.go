@@ -31,6 +31,9 @@ func fillDefaults(s *Scenario, d *decoder) {
 			*f.p = f.def
 		}
 	}
+	for i := range s.Topology.Servers {
+		setDefault(&s.Topology.Servers[i].Addresses, 1)
+	}
 	for i := range s.Topology.ISPs {
 		setDefault(&s.Topology.ISPs[i].NAT, "linux")
 	}

@@ -50,10 +50,11 @@ type Topology struct {
 
 // Server is one public server namespace linked to the core, running one role.
 type Server struct {
-	Name    string  `yaml:"name"`    // required, unique among servers, [a-z][a-z0-9-]*
-	Role    string  `yaml:"role"`    // required, a registered device role
-	Options Options `yaml:"options"` // role options, decoded by the role's options type
-	Pos     Pos     `yaml:"-"`
+	Name      string  `yaml:"name"`      // required, unique among servers, [a-z][a-z0-9-]*
+	Role      string  `yaml:"role"`      // required, a registered device role
+	Addresses int     `yaml:"addresses"` // public addresses on the server, 1..16; default 1 (an RFC 5780 STUN server needs 2)
+	Options   Options `yaml:"options"`   // role options, decoded by the role's options type
+	Pos       Pos     `yaml:"-"`
 }
 
 // ISP is a carrier-grade NAT namespace between some homes and the core.

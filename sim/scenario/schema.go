@@ -36,6 +36,7 @@ var fieldSchema = map[string]map[string]any{
 	"Server.name":          {"pattern": namePattern, "description": "Unique among servers."},
 	"Server.role":          {"description": "A registered device role."},
 	"Server.options":       {"description": "Role options; checked by the role."},
+	"Server.addresses":     {"minimum": 1, "maximum": 16, "default": 1, "description": "Public addresses on the server (an RFC 5780 STUN server needs 2)."},
 	"ISP.name":             {"pattern": namePattern, "description": "Unique among ISPs."},
 	"ISP.nat":              {"default": "linux", "description": "NAT profile of the carrier-grade NAT."},
 	"HomeGroup.name":       {"pattern": namePattern, "default": "home", "description": "Unique group name; not homes, server or isp."},

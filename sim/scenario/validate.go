@@ -133,6 +133,9 @@ func (v *validator) servers() {
 		}
 		path := fmt.Sprintf("topology.servers[%d]", i)
 		v.name(srv.Pos, path, &srv.Name, "server", "echo", seen)
+		if at := v.value(&srv.Addresses); at != nil && (srv.Addresses < 1 || srv.Addresses > 16) {
+			v.errs.node(at, "addresses: want an integer 1..16; got %d", srv.Addresses)
+		}
 		if v.role(srv.Pos, path, &srv.Role) {
 			v.d.decodeOptions(&srv.Options, srv.Role, v.cat)
 		}

@@ -434,8 +434,10 @@ func (b *builder) uplinkHere(n *Node, h *netlink.Handle) error {
 	if err := h.LinkSetUp(up); err != nil {
 		return fmt.Errorf("%s up: %w", n.Uplink, err)
 	}
-	if err := h.AddrAdd(up, &netlink.Addr{IPNet: ipnet(n.Addr)}); err != nil {
-		return fmt.Errorf("%s address %s: %w", n.Uplink, n.Addr, err)
+	for _, a := range append([]netip.Prefix{n.Addr}, n.Extra...) {
+		if err := h.AddrAdd(up, &netlink.Addr{IPNet: ipnet(a)}); err != nil {
+			return fmt.Errorf("%s address %s: %w", n.Uplink, a, err)
+		}
 	}
 	return defaultRoute(h, up, n.Via)
 }

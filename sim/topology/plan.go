@@ -54,21 +54,22 @@ type Segment struct {
 type Node struct {
 	Name    string
 	Kind    Kind
-	Parent  string       // node holding the segment this node's uplink joins; "" for core
-	Segment *Segment     // the segment joined
-	Uplink  string       // interface name in this node
-	Peer    string       // interface name of the uplink's other end, in Parent
-	Addr    netip.Prefix // uplink address with the segment's mask
-	Via     netip.Addr   // default route
-	Down    []*Segment   // segments this node owns (core, ISP, gateway)
-	Profile string       // NAT profile (ISP, gateway)
-	Role    string       // device role (server, device)
-	Options any          // decoded role options
-	Group   string       // home group (gateway, device)
-	Home    int          // home index within the group
-	Device  string       // device name in the group (device)
-	Index   int          // instance index of the device in its home
-	ISP     string       // ISP a gateway sits behind, "" if none
+	Parent  string         // node holding the segment this node's uplink joins; "" for core
+	Segment *Segment       // the segment joined
+	Uplink  string         // interface name in this node
+	Peer    string         // interface name of the uplink's other end, in Parent
+	Addr    netip.Prefix   // uplink address with the segment's mask
+	Extra   []netip.Prefix // more addresses on the uplink (servers with addresses > 1)
+	Via     netip.Addr     // default route
+	Down    []*Segment     // segments this node owns (core, ISP, gateway)
+	Profile string         // NAT profile (ISP, gateway)
+	Role    string         // device role (server, device)
+	Options any            // decoded role options
+	Group   string         // home group (gateway, device)
+	Home    int            // home index within the group
+	Device  string         // device name in the group (device)
+	Index   int            // instance index of the device in its home
+	ISP     string         // ISP a gateway sits behind, "" if none
 }
 
 // Home is one gateway and its LAN devices.
@@ -125,6 +126,13 @@ func NewPlan(s *scenario.Scenario) (*Plan, error) {
 		n := &Node{Name: sv.Name, Kind: Server, Role: sv.Role, Options: sv.Options.Value}
 		if err := attach(n, core, srvSeg, fmt.Sprintf("s%d", i), "eth0"); err != nil {
 			return nil, fmt.Errorf("pools.servers %s: %w", srvPool, err)
+		}
+		for k := 1; k < sv.Addresses; k++ {
+			a, err := srvSeg.Take()
+			if err != nil {
+				return nil, fmt.Errorf("pools.servers %s: %w", srvPool, err)
+			}
+			n.Extra = append(n.Extra, netip.PrefixFrom(a, srvSeg.Prefix.Bits()))
 		}
 		p.add(n)
 		p.Servers[n.Name] = n

@@ -54,6 +54,11 @@ type Profile struct {
 	Name string
 	Doc  string
 	New  func() Gateway
+	// Options, if set, returns a fresh options value (a pointer to a struct
+	// with the profile's defaults) that a scenario's nat_options decode into;
+	// NewWith then makes the gateway from it.
+	Options func() any
+	NewWith func(opts any) (Gateway, error)
 }
 
 // Profiles maps profile names to profiles.
@@ -83,11 +88,31 @@ func (ps Profiles) Names() []string {
 	return out
 }
 
-// New makes a gateway of the named profile.
-func (ps Profiles) New(name string) (Gateway, error) {
+// New makes a gateway of the named profile; opts are its decoded
+// nat_options, or nil for the profile's defaults.
+func (ps Profiles) New(name string, opts any) (Gateway, error) {
 	p, ok := ps[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown NAT profile %q; want one of %v", name, ps.Names())
 	}
+	if p.NewWith != nil {
+		if opts == nil && p.Options != nil {
+			opts = p.Options()
+		}
+		return p.NewWith(opts)
+	}
 	return p.New(), nil
+}
+
+// OptionsOf returns fresh options for a profile (nil if it takes none) and
+// whether the profile exists.
+func (ps Profiles) OptionsOf(name string) (any, bool) {
+	p, ok := ps[name]
+	if !ok {
+		return nil, false
+	}
+	if p.Options == nil {
+		return nil, true
+	}
+	return p.Options(), true
 }

@@ -37,3 +37,6 @@ func (c *Catalog) Roles() []string { return c.Devices.Roles() }
 
 // NATProfiles lists the NAT profiles.
 func (c *Catalog) NATProfiles() []string { return c.NAT.Names() }
+
+// NATOptions returns fresh nat_options of a NAT profile (scenario.NATOptioner).
+func (c *Catalog) NATOptions(profile string) (any, bool) { return c.NAT.OptionsOf(profile) }

@@ -59,20 +59,22 @@ type Server struct {
 
 // ISP is a carrier-grade NAT namespace between some homes and the core.
 type ISP struct {
-	Name string `yaml:"name"` // required, unique among ISPs
-	NAT  string `yaml:"nat"`  // NAT profile; default "linux"
-	Pos  Pos    `yaml:"-"`
+	Name       string  `yaml:"name"`        // required, unique among ISPs
+	NAT        string  `yaml:"nat"`         // NAT profile; default "linux"
+	NATOptions Options `yaml:"nat_options"` // overrides of the profile's behaviour, decoded by the profile's options type
+	Pos        Pos     `yaml:"-"`
 }
 
 // HomeGroup is Count identical homes: a gateway and its LAN devices.
 type HomeGroup struct {
-	Name    string   `yaml:"name"`    // default "home"; unique; nodes are <name><index>-gw, <name><index>-<device><k>
-	Count   int      `yaml:"count"`   // default 1, >= 1
-	NAT     string   `yaml:"nat"`     // NAT profile of the gateway; default "linux"
-	ISP     string   `yaml:"isp"`     // optional: name of an ISP the homes sit behind (double NAT)
-	LAN     Prefix   `yaml:"lan"`     // optional override of pools.lan
-	Devices []Device `yaml:"devices"` // devices on the LAN, one namespace each
-	Pos     Pos      `yaml:"-"`
+	Name       string   `yaml:"name"`        // default "home"; unique; nodes are <name><index>-gw, <name><index>-<device><k>
+	Count      int      `yaml:"count"`       // default 1, >= 1
+	NAT        string   `yaml:"nat"`         // NAT profile of the gateway; default "linux"
+	NATOptions Options  `yaml:"nat_options"` // overrides of the profile's behaviour, decoded by the profile's options type
+	ISP        string   `yaml:"isp"`         // optional: name of an ISP the homes sit behind (double NAT)
+	LAN        Prefix   `yaml:"lan"`         // optional override of pools.lan
+	Devices    []Device `yaml:"devices"`     // devices on the LAN, one namespace each
+	Pos        Pos      `yaml:"-"`
 }
 
 // Device is Count LAN devices of one role in every home of a group.
@@ -170,6 +172,13 @@ type Catalog interface {
 	Roles() []string
 	// NATProfiles lists the registered NAT profile names, sorted.
 	NATProfiles() []string
+}
+
+// NATOptioner may be implemented by a Catalog whose NAT profiles take
+// options (nat_options in the file): it returns a fresh options value for
+// profile, or false if the profile is unknown. A nil value means none.
+type NATOptioner interface {
+	NATOptions(profile string) (any, bool)
 }
 
 // OptionsChecker may be implemented by an options value to check itself after

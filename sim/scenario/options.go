@@ -30,26 +30,44 @@ func (d *decoder) decodeOptions(o *Options, role string, cat Catalog) {
 	if !ok {
 		return
 	}
+	d.decodeOptionsValue(o, value, "options", "role "+role, role+" options")
+}
+
+// decodeNATOptions decodes a nat_options mapping with the options value of
+// NAT profile, when the catalog has options for profiles.
+func (d *decoder) decodeNATOptions(o *Options, profile string, cat Catalog) {
+	var value any
+	if nc, ok := cat.(NATOptioner); ok {
+		if value, ok = nc.NATOptions(profile); !ok {
+			return
+		}
+	}
+	d.decodeOptionsValue(o, value, "nat_options", "NAT profile "+profile, profile+" options")
+}
+
+// decodeOptionsValue decodes o.Node strictly into value (a pointer) and
+// stores it in o.Value; key is the YAML key, owner says whose options they are.
+func (d *decoder) decodeOptionsValue(o *Options, value any, key, owner, what string) {
 	o.Value = value
 	if o.Node == nil {
 		return
 	}
 	if value == nil {
 		if len(o.Node.Content) > 0 {
-			d.errs.node(o.Node, "options: role %s takes no options", role)
+			d.errs.node(o.Node, "%s: %s takes no options", key, owner)
 		}
 		return
 	}
 	v := reflect.ValueOf(value)
 	if v.Kind() != reflect.Pointer || v.IsNil() {
-		d.errs.node(o.Node, "options: role %s has an options value of type %T; want a non-nil pointer", role, value)
+		d.errs.node(o.Node, "%s: %s has an options value of type %T; want a non-nil pointer", key, owner, value)
 		return
 	}
 	if v.Elem().Kind() == reflect.Struct {
-		d.structure(o.Node, v.Elem(), "options", role+" options")
+		d.structure(o.Node, v.Elem(), key, what)
 		return
 	}
-	d.decode(o.Node, v.Elem(), "options")
+	d.decode(o.Node, v.Elem(), key)
 }
 
 // checkOptions runs the options value's own Check against the scenario and

@@ -150,7 +150,7 @@ func (v *validator) isps() {
 			continue
 		}
 		v.name(isp.Pos, fmt.Sprintf("topology.isps[%d]", i), &isp.Name, "isp", "isp1", seen)
-		v.nat(&isp.NAT)
+		v.nat(&isp.NAT, &isp.NATOptions)
 	}
 }
 
@@ -198,10 +198,21 @@ func (v *validator) role(at Pos, path string, role *string) bool {
 	return true
 }
 
-func (v *validator) nat(nat *string) {
-	if n := v.value(nat); n != nil && !slices.Contains(v.cat.NATProfiles(), *nat) {
-		v.errs.node(n, "nat: %s", unknownMsg("NAT profile", *nat, "", v.cat.NATProfiles()))
+// nat checks a NAT profile name and decodes its nat_options.
+func (v *validator) nat(nat *string, opts *Options) {
+	profile := "linux" // the default, filled in later
+	if v.d.has(nat) {
+		n := v.value(nat)
+		if n == nil {
+			return
+		}
+		if !slices.Contains(v.cat.NATProfiles(), *nat) {
+			v.errs.node(n, "nat: %s", unknownMsg("NAT profile", *nat, "", v.cat.NATProfiles()))
+			return
+		}
+		profile = *nat
 	}
+	v.d.decodeNATOptions(opts, profile, v.cat)
 }
 
 func (v *validator) count(n *int) {
@@ -232,7 +243,7 @@ func (v *validator) homes() {
 			names = append(names, name)
 		}
 		v.count(&g.Count)
-		v.nat(&g.NAT)
+		v.nat(&g.NAT, &g.NATOptions)
 		if n := v.value(&g.ISP); n != nil && !slices.ContainsFunc(v.s.Topology.ISPs, func(isp ISP) bool { return isp.Name == g.ISP }) {
 			v.errs.node(n, "isp: %s", unknownMsg("isp", g.ISP, "", v.ispNames()))
 		}

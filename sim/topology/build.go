@@ -193,7 +193,7 @@ func (t *Topology) startNATs() error {
 		if n.Kind != Gateway && n.Kind != ISP {
 			continue
 		}
-		g, err := t.opts.Profiles.New(n.Profile)
+		g, err := t.opts.Profiles.New(n.Profile, n.NATOpts)
 		if err != nil {
 			return fmt.Errorf("%s: %w", n.Name, err)
 		}

@@ -63,6 +63,7 @@ type Node struct {
 	Via     netip.Addr     // default route
 	Down    []*Segment     // segments this node owns (core, ISP, gateway)
 	Profile string         // NAT profile (ISP, gateway)
+	NATOpts any            // decoded nat_options of the profile, nil for defaults
 	Role    string         // device role (server, device)
 	Options any            // decoded role options
 	Group   string         // home group (gateway, device)
@@ -140,7 +141,7 @@ func NewPlan(s *scenario.Scenario) (*Plan, error) {
 
 	pub := newCarver(core, "wan", orDefault(pools.Public, scenario.DefaultPublic))
 	for i, is := range s.Topology.ISPs {
-		n := &Node{Name: is.Name, Kind: ISP, Profile: is.NAT}
+		n := &Node{Name: is.Name, Kind: ISP, Profile: is.NAT, NATOpts: is.NATOptions.Value}
 		if err := pub.attach(n, fmt.Sprintf("i%d", i), "wan0"); err != nil {
 			return nil, fmt.Errorf("pools.public: %w", err)
 		}
@@ -161,7 +162,7 @@ func NewPlan(s *scenario.Scenario) (*Plan, error) {
 	for _, g := range s.Topology.Homes {
 		lan := orDefault(g.LAN, lanPool)
 		for h := 0; h < g.Count; h++ {
-			gw := &Node{Name: fmt.Sprintf("%s%d-gw", g.Name, h), Kind: Gateway, Profile: g.NAT, Group: g.Name, Home: h, ISP: g.ISP}
+			gw := &Node{Name: fmt.Sprintf("%s%d-gw", g.Name, h), Kind: Gateway, Profile: g.NAT, NATOpts: g.NATOptions.Value, Group: g.Name, Home: h, ISP: g.ISP}
 			up := pub
 			if g.ISP != "" {
 				up = ispCarvers[g.ISP]

@@ -42,7 +42,7 @@ type SynAckPolicy uint8
 // SYN-ACK policies.
 const (
 	DropSynAck SynAckPolicy = iota
-	MapSynAck                // treat it as opening the flow if an endpoint-independent filter allows it
+	MapSynAck               // treat it as opening the flow if an endpoint-independent filter allows it
 )
 
 // Behavior is every knob of a NAT, one field per RFC 4787/5382/5508 behaviour.

@@ -1,11 +1,12 @@
 // Package kernel is the Linux kernel NAT backend: nftables masquerade in the
 // gateway namespace, built with google/nftables over netlink (no nft process).
 // Profiles: "linux" (masquerade: endpoint-independent mapping with port
-// preservation, address-and-port-dependent filtering) and "linux-random"
-// (masquerade fully-random: a new port per destination). What these really
+// preservation, address-and-port-dependent filtering), "linux-random"
+// (masquerade fully-random: a new port per destination) and "linux-fullcone"
+// (masquerade plus a dynamic DNAT map for endpoint-independent filtering). What these really
 // are is for the NAT conformance suite to measure, not for this package to
 // claim. Reset flushes conntrack; conntrack timeouts are scaled by the
-// scenario speed. It does not do full cone, hairpinning or impairments.
+// scenario speed. It does not do hairpinning or impairments.
 package kernel
 
 import (
@@ -29,6 +30,7 @@ func Profiles() []nat.Profile {
 	return []nat.Profile{
 		{Name: "linux", Doc: "nftables masquerade (the Linux default NAT)", New: func() nat.Gateway { return &Masquerade{} }},
 		{Name: "linux-random", Doc: "nftables masquerade fully-random", New: func() nat.Gateway { return &Masquerade{FullyRandom: true} }},
+		{Name: "linux-fullcone", Doc: "nftables masquerade + a dynamic DNAT map: inbound to a mapped port from anyone passes", New: func() nat.Gateway { return &Masquerade{FullCone: true} }},
 	}
 }
 
@@ -51,6 +53,7 @@ var timeouts = []struct {
 // forward filter that lets in only replies to what the LAN started.
 type Masquerade struct {
 	FullyRandom bool
+	FullCone    bool // admit new inbound flows to a mapped port from any remote (fullcone.go)
 	link        nat.Link
 }
 
@@ -95,6 +98,11 @@ func (m *Masquerade) Start(l nat.Link) error {
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname(l.WAN)},
 		&expr.Verdict{Kind: expr.VerdictDrop},
 	}})
+	if m.FullCone {
+		if err := m.addFullCone(c, t, fwd, l.Speed); err != nil {
+			return err
+		}
+	}
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("install nftables NAT in %s: %w", l.Node, err)
 	}
@@ -110,6 +118,20 @@ func (m *Masquerade) Reset() error {
 	defer h.Close()
 	if err := h.ConntrackTableFlush(netlink.ConntrackTable); err != nil {
 		return fmt.Errorf("flush conntrack in %s: %w", m.link.Node, err)
+	}
+	if m.FullCone {
+		c, err := nftables.New(nftables.WithNetNSFd(m.link.NS.Fd()))
+		if err != nil {
+			return err
+		}
+		defer c.CloseLasting()
+		t := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: TableName}
+		for _, name := range []string{"fc_udp", "fc_tcp"} {
+			c.FlushSet(&nftables.Set{Table: t, Name: name})
+		}
+		if err := c.Flush(); err != nil {
+			return fmt.Errorf("flush full-cone maps in %s: %w", m.link.Node, err)
+		}
 	}
 	return nil
 }

@@ -1,0 +1,39 @@
+// Package userspace is boxlab's userspace NAT datapath: a nat.Gateway that
+// forwards a gateway namespace's IPv4 between its WAN and LAN interfaces
+// itself, over AF_PACKET sockets, and asks the pure NAT table (nat/table,
+// RFC 4787 UDP, RFC 5382 TCP, RFC 5508 ICMP) what to do with every packet.
+//
+// In the namespace it turns ip_forward off and installs a netdev-family
+// nftables table whose ingress chains drop the IPv4 the datapath owns (all
+// of it on the WAN; on a LAN everything not addressed to the gateway, its
+// broadcast or multicast), so the kernel neither forwards nor answers for
+// translated traffic while ARP and the gateway's local services still
+// work. The packet sockets bind with ETH_P_ALL: such taps run in
+// __netif_receive_skb_core before the ingress hook, so they still see the
+// frames nftables then drops (checked on 6.18 by the natdp e2e suite and
+// TestTapBeforeIngressDrop; a socket bound to ETH_P_IP runs after the hook
+// and sees nothing). Sockets are non-blocking and read through Go's
+// netpoller with recvmmsg/sendmmsg, 32 frames a call, so an idle gateway
+// costs no thread.
+//
+// It parses Ethernet/IPv4/UDP/TCP/ICMP itself with bounds checks; fragments,
+// IP options, truncated or bad headers, bad checksums and unknown protocols
+// are counted by reason and dropped. Checksums: the IPv4 header is
+// recomputed; the transport checksum is updated incrementally (RFC 1624)
+// when the frame carried a complete one and recomputed in full when the
+// kernel reported it partial (TP_STATUS_CSUMNOTREADY, veth TX offload).
+// ICMP errors have their quoted packet translated too (RFC 5508 §4). TTL is
+// decremented; TTL 1 is dropped and counted. L2: LAN hosts' MACs are learned
+// from their frames; the WAN next hop and unknown LAN hosts are resolved by
+// the datapath's own ARP requests, with a few frames queued meanwhile.
+// Impairments (loss, delay, jitter, token-bucket rate) apply per egress side
+// with a seeded RNG. The table runs on scenario time (real time × speed).
+//
+// It deliberately does not: fragment or reassemble, forward IP options,
+// send ICMP errors of its own (time exceeded, unreachable), forward IPv6,
+// VLAN-tagged frames or anything but unicast IPv4 addressed to the gateway's
+// MAC, or segment GSO super-frames larger than its receive buffer (they are
+// counted as oversize; hosts sending through it should have TSO off or the
+// datapath should learn PACKET_VNET_HDR). The gateway's own IPv4 sockets
+// cannot use the WAN while the datapath runs.
+package userspace

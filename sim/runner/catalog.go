@@ -5,6 +5,7 @@ import (
 	"github.com/boxlab/boxlab/devices/echo"
 	"github.com/boxlab/boxlab/devices/exec"
 	"github.com/boxlab/boxlab/nat"
+	"github.com/boxlab/boxlab/nat/external"
 	"github.com/boxlab/boxlab/nat/kernel"
 )
 
@@ -22,7 +23,7 @@ func DefaultCatalog() (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	profiles, err := nat.NewProfiles(kernel.Profiles())
+	profiles, err := nat.NewProfiles(kernel.Profiles(), external.Profiles())
 	if err != nil {
 		return nil, err
 	}

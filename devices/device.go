@@ -34,12 +34,26 @@ type Env struct {
 	Public func() netip.Addr
 	// Servers lists every server name and address, for roles that pass them on (exec).
 	Servers map[string]netip.Addr
+	// Truth is the run's ground-truth board, shared by every device of the
+	// run: clients record what really happened, a server compares at Finish.
+	Truth *Truth
 }
 
 // Device is one running device. Run blocks until ctx ends or the device
 // fails; a crash fault cancels ctx, a restart calls Run on a fresh Device.
 type Device interface {
 	Run(ctx context.Context, env *Env) error
+}
+
+// Finisher is a Device that wants to wind down cleanly when simulated time
+// reaches the scenario's end, before the engine stops every device: a viewer
+// logs out, a server compares its results with Env.Truth. The engine calls
+// Finish on every running device that implements it, while its Run is still
+// running: first every non-server device (concurrently), then every server
+// (concurrently), each bounded by ctx. Finish must be safe to call
+// concurrently with Run; its error is recorded as a device.error event.
+type Finisher interface {
+	Finish(ctx context.Context, env *Env) error
 }
 
 // Role is a kind of device a scenario can place on a node.

@@ -17,7 +17,10 @@ type proc struct {
 	opts    any
 	env     devices.Env
 	seed    uint64
+	server  bool // a server node: finished after every other device
 	mu      sync.Mutex
+	dev     devices.Device // the running Device, for Finish
+	runEnv  *devices.Env   // the Env its Run got
 	cancel  context.CancelFunc
 	done    chan struct{}
 	starts  uint64
@@ -46,6 +49,7 @@ func (p *proc) start(parent context.Context) {
 	p.starts++
 	env := p.env
 	env.Rand = rand.New(rand.NewPCG(p.seed, p.starts))
+	p.dev, p.runEnv = dev, &env
 	done := p.done
 	env.Log.Info("device.start", "role", p.role.Name)
 	go func() {
@@ -81,5 +85,38 @@ func (p *proc) stop(limit time.Duration) bool {
 	case <-time.After(limit):
 		p.env.Log.Info("device.stuck", "role", p.role.Name, "waited", limit)
 		return false
+	}
+}
+
+// finish calls Finish on the running device if it is a devices.Finisher.
+func (p *proc) finish(ctx context.Context) {
+	p.mu.Lock()
+	dev, env, running := p.dev, p.runEnv, p.running
+	p.mu.Unlock()
+	f, ok := dev.(devices.Finisher)
+	if !running || !ok {
+		return
+	}
+	if err := f.Finish(ctx, env); err != nil {
+		env.Log.Info("device.error", "role", p.role.Name, "during", "finish", "err", err.Error())
+	}
+}
+
+// finishAll finishes every running Finisher within limit (real time): all
+// non-server devices concurrently, then all servers concurrently, so a
+// server sees its clients' last messages before it finishes.
+func finishAll(ctx context.Context, procs map[string]*proc, limit time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	for _, servers := range []bool{false, true} {
+		var wg sync.WaitGroup
+		for _, p := range procs {
+			if p.server != servers {
+				continue
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); p.finish(ctx) }()
+		}
+		wg.Wait()
 	}
 }

@@ -54,6 +54,9 @@ type Progress interface {
 // devices stop within this real time or are reported stuck.
 const stopLimit = 5 * time.Second
 
+// finishLimit bounds the real time devices.Finisher calls take at the end.
+const finishLimit = 30 * time.Second
+
 // Run runs the scenario. It always returns a report (partial on error); the
 // error is a setup or run failure, not a failed assertion.
 func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
@@ -160,6 +163,11 @@ func (r *run) run(ctx context.Context) (err error) {
 	var tl sync.WaitGroup
 	r.playTimeline(runCtx, &tl)
 	r.waitEnd(runCtx)
+	if ctx.Err() == nil {
+		start := time.Now()
+		finishAll(runCtx, r.procs, finishLimit)
+		r.log.Info("run.finish", "took", time.Since(start).Round(time.Millisecond))
+	}
 	interrupted := ctx.Err()
 	stopRun()
 	tl.Wait()
@@ -247,6 +255,7 @@ func (r *run) startDevices(ctx context.Context) {
 		servers[name] = n.Addr.Addr()
 	}
 	lookup := func(name string) (netip.Addr, bool) { a, ok := servers[name]; return a, ok }
+	truth := devices.NewTruth()
 	for _, n := range r.topo.Nodes() {
 		if n.Role == "" {
 			continue
@@ -261,9 +270,9 @@ func (r *run) startDevices(ctx context.Context) {
 		for _, a := range n.Extra {
 			addrs = append(addrs, a.Addr())
 		}
-		p := &proc{role: role, opts: n.Options, seed: nodeSeed(r.s.Seed, name), env: devices.Env{
+		p := &proc{role: role, opts: n.Options, seed: nodeSeed(r.s.Seed, name), server: n.Kind == topology.Server, env: devices.Env{
 			Node: name, NS: n.NS, Addr: n.Addr().Addr(), Addrs: addrs, Clock: r.clock, Log: r.journal.Logger(name),
-			OutDir: r.cfg.OutDir, Server: lookup, Servers: servers,
+			OutDir: r.cfg.OutDir, Server: lookup, Servers: servers, Truth: truth,
 			Public: func() netip.Addr { return r.topo.PublicAddr(name) },
 		}}
 		if r.cfg.Verbose && r.cfg.Console != nil {

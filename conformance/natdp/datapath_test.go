@@ -34,7 +34,8 @@ topology:
 	for g, p := range profiles {
 		s += fmt.Sprintf("    - {name: %s, nat: %s, devices: [{name: box, role: udp-echo}]}\n", g, p)
 	}
-	return s
+	// a home whose datapath a spec stops
+	return s + "    - {name: off, nat: full-cone, devices: [{name: box, role: udp-echo}]}\n"
 }
 
 var _ = Describe("The userspace NAT datapath", Ordered, func() {

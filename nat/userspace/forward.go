@@ -47,8 +47,11 @@ func (g *NAT) readLoop(p *port) {
 		now := time.Now()
 		g.mu.Lock()
 		sim := g.simNow(now)
+		grow := false
 		for i := 0; i < n; i++ {
-			g.handle(p, rb.frame(i), now, sim, &pk, tx)
+			f := rb.frame(i)
+			grow = grow || f.trunc
+			g.handle(p, f, now, sim, &pk, tx)
 		}
 		g.mu.Unlock()
 		failed := 0
@@ -64,6 +67,10 @@ func (g *NAT) readLoop(p *port) {
 			g.mu.Lock()
 			g.dropN(dropTX, failed)
 			g.mu.Unlock()
+		}
+		if grow && len(rb.bufs[0]) < bigFrame {
+			rb = newRxBatchSize(bigBatch, bigFrame) // a sender uses TSO: take its super-frames whole from now on
+			g.log.Info("nat.gso_buffers", "node", g.link.Node, "iface", p.name)
 		}
 	}
 }
@@ -201,7 +208,14 @@ func (g *NAT) lanFor(a netip.Addr) *port {
 // for ARP, or hands it to p's shaper.
 func (g *NAT) emit(p *port, nh netip.Addr, b []byte, now time.Time, tx []*txBatch) {
 	if len(b)-ethLen > p.s.mtu {
-		g.dropN(dropOversize, 1)
+		segs := segmentTCP(b, p.s.mtu)
+		if segs == nil {
+			g.dropN(dropOversize, 1)
+			return
+		}
+		for _, s := range segs {
+			g.emit(p, nh, s, now, tx)
+		}
 		return
 	}
 	copy(b[6:12], p.s.mac[:])

@@ -59,6 +59,7 @@ const (
 type packet struct {
 	b       []byte // the frame, trimmed to the IPv4 total length
 	l4      int    // transport header
+	l4len   int    // transport length the checksum covers (the UDP length for UDP)
 	flow    table.Flow
 	partial bool // the L4 checksum is partial (TP_STATUS_CSUMNOTREADY)
 	icmp    uint8
@@ -108,11 +109,12 @@ func parse(b []byte, partial bool, p *packet) string {
 	}
 	p.b = b
 	p.l4 = ethLen + ipLen
+	p.l4len = total - ipLen
 	return p.parseL4(table.Proto(ip[9]))
 }
 
 func (p *packet) parseL4(proto table.Proto) string {
-	b, ip, l4 := p.b, p.b[ethLen:], p.b[p.l4:]
+	ip, l4 := p.b[ethLen:], p.b[p.l4:]
 	src, dst := addrAt(ip[12:]), addrAt(ip[16:])
 	p.flow.Proto = proto
 	switch proto {
@@ -127,7 +129,7 @@ func (p *packet) parseL4(proto table.Proto) string {
 		if !p.partial && be16(l4[6:]) != 0 && checksum(l4[:n], pseudo(ip[12:], ip[16:], 17, n)) != 0 {
 			return dropL4Checksum
 		}
-		p.b = b[:p.l4+n] // bytes after the UDP length are not part of the datagram
+		p.l4len = n // bytes after the UDP length are not part of the datagram
 	case table.TCP:
 		if len(l4) < 20 {
 			return dropTruncated
@@ -274,7 +276,7 @@ func (p *packet) fixTransport(d uint32) {
 	if p.partial {
 		ip := p.b[ethLen:]
 		l4[at], l4[at+1] = 0, 0
-		c = checksum(l4, pseudo(ip[12:], ip[16:], uint8(p.flow.Proto), len(l4)))
+		c = checksum(l4[:p.l4len], pseudo(ip[12:], ip[16:], uint8(p.flow.Proto), p.l4len))
 	} else {
 		c = adjust(c, d)
 	}

@@ -16,15 +16,14 @@ import (
 
 // Packet socket tuning.
 const (
-	batchSize = 32          // frames per recvmmsg/sendmmsg
-	frameSize = 2048        // receive buffer per frame: any MTU-sized Ethernet frame
-	rcvBuf    = 1 << 20     // SO_RCVBUF per socket
-	auxLen    = 16 + 20     // cmsghdr + tpacket_auxdata
-	ethPAll   = 0x0003      // ETH_P_ALL
-	solPacket = 263         // SOL_PACKET
-	tpCsumNR  = 0x8         // TP_STATUS_CSUMNOTREADY
-	tpVLAN    = 0x10        // TP_STATUS_VLAN_VALID
-	gsoSize   = 64<<10 + 64 // a GSO super-frame
+	batchSize = 32      // frames per recvmmsg/sendmmsg
+	frameSize = 2048    // receive buffer per frame: any MTU-sized Ethernet frame
+	rcvBuf    = 1 << 20 // SO_RCVBUF per socket
+	auxLen    = 16 + 20 // cmsghdr + tpacket_auxdata
+	ethPAll   = 0x0003  // ETH_P_ALL
+	solPacket = 263     // SOL_PACKET
+	tpCsumNR  = 0x8     // TP_STATUS_CSUMNOTREADY
+	tpVLAN    = 0x10    // TP_STATUS_VLAN_VALID
 )
 
 // sock is a non-blocking AF_PACKET socket bound to one interface; reads and
@@ -88,10 +87,11 @@ type rxBatch struct {
 	ctrl [][]byte
 	iovs []unix.Iovec
 	hdrs []unix.Mmsghdr
-	big  []byte // spill buffer for one GSO super-frame per call, allocated on first sight of one
 }
 
-func newRxBatch() *rxBatch {
+func newRxBatch() *rxBatch { return newRxBatchSize(batchSize, frameSize) }
+
+func newRxBatchSize(batchSize, frameSize int) *rxBatch {
 	rb := &rxBatch{
 		bufs: make([][]byte, batchSize), ctrl: make([][]byte, batchSize),
 		iovs: make([]unix.Iovec, batchSize), hdrs: make([]unix.Mmsghdr, batchSize),
@@ -149,9 +149,10 @@ func (s *sock) recv(rb *rxBatch) (int, error) {
 func (rb *rxBatch) frame(i int) rxFrame {
 	h := &rb.hdrs[i]
 	n := int(h.Len)
-	f := rxFrame{trunc: h.Hdr.Flags&unix.MSG_TRUNC != 0 || n > frameSize}
+	size := len(rb.bufs[i])
+	f := rxFrame{trunc: h.Hdr.Flags&unix.MSG_TRUNC != 0 || n > size}
 	if f.trunc {
-		n = min(n, frameSize)
+		n = min(n, size)
 	}
 	f.b = rb.bufs[i][:n]
 	c := rb.ctrl[i][:h.Hdr.Controllen]

@@ -1,0 +1,258 @@
+package userspace
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/boxlab/boxlab/nat"
+	"github.com/boxlab/boxlab/nat/kernel"
+	"github.com/boxlab/boxlab/sim/ns"
+)
+
+// benchNet is three namespaces in a row: snd (10.88.0.2) - [a0 gw b0] -
+// rcv (198.18.0.2). a0 is the gateway's LAN, b0 its WAN.
+type benchNet struct {
+	snd, gw, rcv       *ns.NS
+	sndMAC, a0MAC      [6]byte
+	rcvMAC             [6]byte
+	lan, wan           netip.Prefix
+	router, dst, srcIP netip.Addr
+}
+
+func noIPv6() error {
+	return ns.WriteSysctlsHere(ns.Sysctl{Key: "net/ipv6/conf/all/disable_ipv6", Value: "1"},
+		ns.Sysctl{Key: "net/ipv6/conf/default/disable_ipv6", Value: "1"})
+}
+
+func newBenchNet(tb testing.TB) *benchNet {
+	tb.Helper()
+	bn := &benchNet{lan: netip.MustParsePrefix("10.88.0.1/24"), wan: netip.MustParsePrefix("198.18.0.1/24"),
+		router: netip.MustParseAddr("198.18.0.2"), dst: netip.MustParseAddr("198.18.0.2"), srcIP: netip.MustParseAddr("10.88.0.2")}
+	var err error
+	for _, p := range []**ns.NS{&bn.snd, &bn.gw, &bn.rcv} {
+		if *p, err = ns.Create("", noIPv6); err != nil {
+			tb.Fatal(err)
+		}
+		n := *p
+		tb.Cleanup(func() { n.Close() })
+	}
+	h, err := bn.gw.Netlink()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer h.Close()
+	for _, v := range []struct {
+		name string
+		peer *ns.NS
+	}{{"a0", bn.snd}, {"b0", bn.rcv}} {
+		if err := h.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: v.name}, PeerName: "eth0", PeerNamespace: netlink.NsFd(v.peer.Fd())}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	bn.a0MAC = up(tb, h, "a0", bn.lan)
+	up(tb, h, "b0", bn.wan)
+	for _, side := range []struct {
+		n    *ns.NS
+		addr string
+		mac  *[6]byte
+	}{{bn.snd, "10.88.0.2/24", &bn.sndMAC}, {bn.rcv, "198.18.0.2/24", &bn.rcvMAC}} {
+		hh, err := side.n.Netlink()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		*side.mac = up(tb, hh, "eth0", netip.MustParsePrefix(side.addr))
+		hh.Close()
+	}
+	return bn
+}
+
+func up(tb testing.TB, h *netlink.Handle, name string, p netip.Prefix) (mac [6]byte) {
+	tb.Helper()
+	l, err := h.LinkByName(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := h.AddrAdd(l, &netlink.Addr{IPNet: &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), 32)}}); err != nil {
+		tb.Fatal(err)
+	}
+	if err := h.LinkSetUp(l); err != nil {
+		tb.Fatal(err)
+	}
+	copy(mac[:], l.Attrs().HardwareAddr)
+	return mac
+}
+
+func (bn *benchNet) link() nat.Link {
+	return nat.Link{NS: bn.gw, Node: "bench-gw", WAN: "b0", WANAddr: bn.wan, Router: bn.router,
+		LANs: []nat.LAN{{Iface: "a0", Addr: bn.lan}}, Speed: 1, Sysctl: bn.gw.WriteSysctls}
+}
+
+// rxPackets reads rcv's eth0 receive counter.
+func (bn *benchNet) rxPackets(tb testing.TB) uint64 {
+	h, err := bn.rcv.Netlink()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer h.Close()
+	l, err := h.LinkByName("eth0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return l.Attrs().Statistics.RxPackets
+}
+
+// blast sends 60-byte UDP frames (64 on the wire) from snd to the gateway's
+// MAC as fast as sendmmsg goes, over 64 source ports, until stop.
+func (bn *benchNet) blast(tb testing.TB, stop *atomic.Bool) {
+	var frames [][]byte
+	for i := 0; i < 64; i++ {
+		f := frame(tb, netip.AddrPortFrom(bn.srcIP, uint16(40000+i)), netip.AddrPortFrom(bn.dst, 9), 64, layers.IPProtocolUDP, make([]byte, 18))
+		copy(f[0:6], bn.a0MAC[:])
+		copy(f[6:12], bn.sndMAC[:])
+		frames = append(frames, f)
+	}
+	fd, err := bn.snd.Socket(unix.AF_PACKET, unix.SOCK_RAW, 0)
+	if err != nil {
+		tb.Error(err)
+		return
+	}
+	defer unix.Close(fd)
+	ifi := 0
+	bn.snd.Do(func() error {
+		i, err := net.InterfaceByName("eth0")
+		if err == nil {
+			ifi = i.Index
+		}
+		return err
+	})
+	unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: 0, Ifindex: ifi})
+	iovs := make([]unix.Iovec, len(frames))
+	hdrs := make([]unix.Mmsghdr, len(frames))
+	for i, f := range frames {
+		iovs[i].Base = &f[0]
+		iovs[i].SetLen(len(f))
+		hdrs[i].Hdr.Iov = &iovs[i]
+		hdrs[i].Hdr.SetIovlen(1)
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for !stop.Load() {
+		unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&hdrs[0])), uintptr(len(hdrs)), 0, 0, 0)
+	}
+}
+
+// measure runs the blaster for d after a warm-up and returns the rate at
+// which frames arrived at the receiver, in kpps.
+func (bn *benchNet) measure(tb testing.TB, d time.Duration) float64 {
+	var stop atomic.Bool
+	done := make(chan struct{})
+	go func() { bn.blast(tb, &stop); close(done) }()
+	time.Sleep(500 * time.Millisecond)
+	n0, t0 := bn.rxPackets(tb), time.Now()
+	time.Sleep(d)
+	n1, t1 := bn.rxPackets(tb), time.Now()
+	stop.Store(true)
+	<-done
+	time.Sleep(100 * time.Millisecond)
+	return float64(n1-n0) / t1.Sub(t0).Seconds() / 1000
+}
+
+// rawForward is the baseline: the same batched non-blocking packet sockets,
+// frames moved from a0 to b0 with only the MACs rewritten.
+func rawForward(tb testing.TB, bn *benchNet, stop chan struct{}) func() {
+	in, err := openSock(bn.gw, "a0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out, err := openSock(bn.gw, "b0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rb, tx := newRxBatch(), newTxBatch(out)
+		for {
+			n, err := in.recv(rb)
+			if err != nil {
+				return
+			}
+			for i := 0; i < n; i++ {
+				f := rb.frame(i).b
+				if len(f) < ethLen || binary.BigEndian.Uint16(f[12:]) != etherTypeIPv4 {
+					continue
+				}
+				copy(f[0:6], bn.rcvMAC[:])
+				copy(f[6:12], out.mac[:])
+				tx.add(f)
+			}
+			tx.flush()
+		}
+	}()
+	return func() { in.close(); out.close(); <-done }
+}
+
+// BenchmarkForward64B measures 64-byte UDP frames per second through one
+// gateway on one core: (a) a raw AF_PACKET forwarder, (b) the userspace NAT,
+// (c) kernel masquerade; issue 3 wants NAT >= 80% of raw.
+func BenchmarkForward64B(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root to create network namespaces")
+	}
+	bn := newBenchNet(b)
+	const d = 3 * time.Second
+	l := bn.link()
+
+	// (a) raw: the kernel kept out the same way the NAT keeps it out.
+	if err := installIngress(l); err != nil {
+		b.Fatal(err)
+	}
+	stopRaw := rawForward(b, bn, nil)
+	raw := bn.measure(b, d)
+	stopRaw()
+	if err := removeIngress(l); err != nil {
+		b.Fatal(err)
+	}
+
+	// (b) the userspace NAT.
+	g := New(FullCone, Impairments{})
+	if err := g.Start(l); err != nil {
+		b.Fatal(err)
+	}
+	usr := bn.measure(b, d)
+	c := g.(*NAT).Counters()
+	g.Close()
+
+	// (c) kernel masquerade.
+	if err := bn.gw.WriteSysctl("net/ipv4/ip_forward", "1"); err != nil {
+		b.Fatal(err)
+	}
+	m := &kernel.Masquerade{}
+	if err := m.Start(l); err != nil {
+		b.Fatal(err)
+	}
+	kern := bn.measure(b, d)
+	m.Close()
+
+	for i := 0; i < b.N; i++ {
+	}
+	b.ReportMetric(raw, "raw-kpps")
+	b.ReportMetric(usr, "nat-kpps")
+	b.ReportMetric(kern, "kernel-kpps")
+	b.ReportMetric(usr/raw, "nat/raw")
+	b.ReportMetric(0, "ns/op")
+	b.Logf("raw %.0f kpps, userspace NAT %.0f kpps (%.0f%% of raw), kernel masquerade %.0f kpps; NAT counters %+v",
+		raw, usr, 100*usr/raw, kern, fmt.Sprint(c))
+}

@@ -7,6 +7,7 @@ package devices
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -44,6 +45,11 @@ type Env struct {
 type Device interface {
 	Run(ctx context.Context, env *Env) error
 }
+
+// ErrEndRun, returned by a device's Run, ends the scenario before its
+// duration: a probe or a test driver that has done its job. The engine then
+// finishes and stops every device as at the normal end.
+var ErrEndRun = errors.New("the device ended the run")
 
 // Finisher is a Device that wants to wind down cleanly when simulated time
 // reaches the scenario's end, before the engine stops every device: a viewer

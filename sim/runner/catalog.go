@@ -4,6 +4,10 @@ import (
 	"github.com/boxlab/boxlab/devices"
 	"github.com/boxlab/boxlab/devices/echo"
 	"github.com/boxlab/boxlab/devices/exec"
+	"github.com/boxlab/boxlab/devices/ratings"
+	"github.com/boxlab/boxlab/devices/stb"
+	"github.com/boxlab/boxlab/devices/natprobe"
+	"github.com/boxlab/boxlab/devices/stunserver"
 	"github.com/boxlab/boxlab/nat"
 	"github.com/boxlab/boxlab/nat/external"
 	"github.com/boxlab/boxlab/nat/kernel"
@@ -19,7 +23,7 @@ type Catalog struct {
 // DefaultCatalog lists the roles and profiles built into boxlab. A new role
 // package adds its Roles() here.
 func DefaultCatalog() (*Catalog, error) {
-	roles, err := devices.NewRegistry(echo.Roles(), exec.Roles())
+	roles, err := devices.NewRegistry(echo.Roles(), exec.Roles(), ratings.Roles(), stb.Roles(), stunserver.Roles(), natprobe.Roles())
 	if err != nil {
 		return nil, err
 	}

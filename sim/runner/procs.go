@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"hash/fnv"
 	"math/rand/v2"
 	"sync"
@@ -13,6 +14,7 @@ import (
 // proc supervises one device: start runs a fresh Device, stop cancels it and
 // waits. A crash fault is stop; a restart is start.
 type proc struct {
+	endRun  func() // called when the device returns devices.ErrEndRun
 	role    devices.Role
 	opts    any
 	env     devices.Env
@@ -56,6 +58,11 @@ func (p *proc) start(parent context.Context) {
 		defer close(done)
 		err := dev.Run(ctx, &env)
 		switch {
+		case errors.Is(err, devices.ErrEndRun):
+			env.Log.Info("device.end_run", "role", p.role.Name)
+			if p.endRun != nil {
+				p.endRun()
+			}
 		case err != nil:
 			env.Log.Info("device.error", "role", p.role.Name, "err", err.Error())
 		case ctx.Err() == nil:

@@ -69,7 +69,7 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 	}
 	rep := &reports.Run{Scenario: s.Name, File: s.File, Description: s.Description, RunID: cfg.RunID,
 		Started: time.Now(), SimDuration: reports.Duration(s.Duration), Speed: s.Speed}
-	r := &run{cfg: cfg, s: s, rep: rep, procs: map[string]*proc{}, store: metrics.NewStore()}
+	r := &run{cfg: cfg, s: s, rep: rep, procs: map[string]*proc{}, store: metrics.NewStore(), ended: make(chan struct{})}
 	err := r.run(ctx)
 	rep.Wall = reports.Duration(time.Since(rep.Started))
 	if err != nil {
@@ -91,6 +91,10 @@ type run struct {
 
 	mu     sync.Mutex
 	faults []metrics.Interval
+
+	ended   chan struct{} // closed when a device ends the run early
+	end     time.Duration // simulated time the run ended
+	endOnce sync.Once
 }
 
 func (r *run) run(ctx context.Context) (err error) {
@@ -163,6 +167,8 @@ func (r *run) run(ctx context.Context) (err error) {
 	var tl sync.WaitGroup
 	r.playTimeline(runCtx, &tl)
 	r.waitEnd(runCtx)
+	r.end = min(r.clock.Now(), time.Duration(r.s.Duration)) // a device may end the run early
+	r.rep.SimDuration = reports.Duration(r.end)
 	if ctx.Err() == nil {
 		start := time.Now()
 		finishAll(runCtx, r.procs, finishLimit)
@@ -270,7 +276,7 @@ func (r *run) startDevices(ctx context.Context) {
 		for _, a := range n.Extra {
 			addrs = append(addrs, a.Addr())
 		}
-		p := &proc{role: role, opts: n.Options, seed: nodeSeed(r.s.Seed, name), server: n.Kind == topology.Server, env: devices.Env{
+		p := &proc{endRun: func() { r.endOnce.Do(func() { close(r.ended) }) }, role: role, opts: n.Options, seed: nodeSeed(r.s.Seed, name), server: n.Kind == topology.Server, env: devices.Env{
 			Node: name, NS: n.NS, Addr: n.Addr().Addr(), Addrs: addrs, Clock: r.clock, Log: r.journal.Logger(name),
 			OutDir: r.cfg.OutDir, Server: lookup, Servers: servers, Truth: truth,
 			Public: func() netip.Addr { return r.topo.PublicAddr(name) },
@@ -311,13 +317,16 @@ func (r *run) waitEnd(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-r.ended:
+			r.log.Info("run.ended_early", "at", r.clock.Now())
+			return
 		case <-tick.C:
 		}
 	}
 }
 
 func (r *run) evaluate() {
-	env := assert.Env{Metrics: r.store, Faults: r.faultIntervals(), End: time.Duration(r.s.Duration)}
+	env := assert.Env{Metrics: r.store, Faults: r.faultIntervals(), End: r.end}
 	for _, a := range r.s.Assertions {
 		res := a.Expr.Eval(env)
 		r.rep.Assertions = append(r.rep.Assertions, reports.AssertionResult{Name: a.Name, Expr: res.Expr,

@@ -148,6 +148,11 @@ func (bn *benchNet) blast(tb testing.TB, stop *atomic.Bool) {
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	if runtime.NumCPU() >= 2 {
+		var cpu0 unix.CPUSet
+		cpu0.Set(0)
+		unix.SchedSetaffinity(0, &cpu0)
+	}
 	for !stop.Load() {
 		unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&hdrs[0])), uintptr(len(hdrs)), 0, 0, 0)
 	}
@@ -159,7 +164,7 @@ func (bn *benchNet) measure(tb testing.TB, d time.Duration) float64 {
 	var stop atomic.Bool
 	done := make(chan struct{})
 	go func() { bn.blast(tb, &stop); close(done) }()
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
 	n0, t0 := bn.rxPackets(tb), time.Now()
 	time.Sleep(d)
 	n1, t1 := bn.rxPackets(tb), time.Now()
@@ -204,55 +209,84 @@ func rawForward(tb testing.TB, bn *benchNet, stop chan struct{}) func() {
 	return func() { in.close(); out.close(); <-done }
 }
 
+// pin sets the CPU affinity of every thread of the process.
+func pin(cpus ...int) {
+	var set unix.CPUSet
+	for _, c := range cpus {
+		set.Set(c)
+	}
+	tasks, _ := os.ReadDir("/proc/self/task")
+	for _, t := range tasks {
+		var tid int
+		fmt.Sscan(t.Name(), &tid)
+		unix.SchedSetaffinity(tid, &set)
+	}
+}
+
+// forwarder is one of the compared gateways: start it, stop it.
+type forwarder struct {
+	name  string
+	start func() (stop func())
+}
+
 // BenchmarkForward64B measures 64-byte UDP frames per second through one
 // gateway on one core: (a) a raw AF_PACKET forwarder, (b) the userspace NAT,
-// (c) kernel masquerade; issue 3 wants NAT >= 80% of raw.
+// (c) kernel masquerade; issue 3 wants NAT >= 80% of raw. The sender is
+// pinned to CPU 0, everything else to CPU 1 (the gateway's work, and the
+// receiver's softirq, which runs on the transmitting CPU). The three are
+// measured in turn, twice, and the best round of each is reported.
 func BenchmarkForward64B(b *testing.B) {
 	if os.Geteuid() != 0 {
 		b.Skip("needs root to create network namespaces")
 	}
+	if runtime.NumCPU() >= 2 {
+		pin(1)
+		defer pin(0, 1)
+	}
 	bn := newBenchNet(b)
-	const d = 3 * time.Second
 	l := bn.link()
-
-	// (a) raw: the kernel kept out the same way the NAT keeps it out.
-	if err := installIngress(l); err != nil {
-		b.Fatal(err)
+	fail := func(err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
 	}
-	stopRaw := rawForward(b, bn, nil)
-	raw := bn.measure(b, d)
-	stopRaw()
-	if err := removeIngress(l); err != nil {
-		b.Fatal(err)
+	var nat *NAT
+	modes := []forwarder{
+		{"raw", func() func() {
+			fail(bn.gw.WriteSysctl("net/ipv4/ip_forward", "0"))
+			fail(installIngress(l)) // the kernel kept out the same way the NAT keeps it out
+			stop := rawForward(b, bn, nil)
+			return func() { stop(); fail(removeIngress(l)) }
+		}},
+		{"nat", func() func() {
+			nat = New(FullCone, Impairments{}).(*NAT)
+			fail(nat.Start(l))
+			return func() { fail(nat.Close()) }
+		}},
+		{"kernel", func() func() {
+			fail(bn.gw.WriteSysctl("net/ipv4/ip_forward", "1"))
+			m := &kernel.Masquerade{}
+			fail(m.Start(l))
+			return func() { fail(m.Close()) }
+		}},
 	}
-
-	// (b) the userspace NAT.
-	g := New(FullCone, Impairments{})
-	if err := g.Start(l); err != nil {
-		b.Fatal(err)
+	best := map[string]float64{}
+	for round := 0; round < 2; round++ {
+		for _, m := range modes {
+			stop := m.start()
+			best[m.name] = max(best[m.name], bn.measure(b, 2*time.Second))
+			stop()
+		}
 	}
-	usr := bn.measure(b, d)
-	c := g.(*NAT).Counters()
-	g.Close()
-
-	// (c) kernel masquerade.
-	if err := bn.gw.WriteSysctl("net/ipv4/ip_forward", "1"); err != nil {
-		b.Fatal(err)
-	}
-	m := &kernel.Masquerade{}
-	if err := m.Start(l); err != nil {
-		b.Fatal(err)
-	}
-	kern := bn.measure(b, d)
-	m.Close()
-
 	for i := 0; i < b.N; i++ {
 	}
+	raw, usr, kern := best["raw"], best["nat"], best["kernel"]
 	b.ReportMetric(raw, "raw-kpps")
 	b.ReportMetric(usr, "nat-kpps")
 	b.ReportMetric(kern, "kernel-kpps")
 	b.ReportMetric(usr/raw, "nat/raw")
 	b.ReportMetric(0, "ns/op")
-	b.Logf("raw %.0f kpps, userspace NAT %.0f kpps (%.0f%% of raw), kernel masquerade %.0f kpps; NAT counters %+v",
-		raw, usr, 100*usr/raw, kern, fmt.Sprint(c))
+	c := nat.Counters()
+	b.Logf("raw %.0f kpps, userspace NAT %.0f kpps (%.0f%% of raw), kernel masquerade %.0f kpps; last NAT run: LAN in %d, WAN out %d, drops %v",
+		raw, usr, 100*usr/raw, kern, c.LANIn, c.WANOut, c.Drops)
 }

@@ -1,0 +1,107 @@
+package ratings
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/boxlab/boxlab/devices"
+	"github.com/boxlab/boxlab/devices/ratings/audience"
+)
+
+// TruthTopic is where viewers of server post their ground truth
+// (audience.Viewing values) on Env.Truth.
+func TruthTopic(server string) string { return "ratings/" + server }
+
+// Finish compares the server's ratings with the viewers' ground truth and
+// emits the events scenarios assert on:
+//
+//	ratings.summary        viewings_truth, viewings_server, open_server (floats)
+//	ratings.compare        one per channel, programme and window and figure
+//	                       (viewers, viewings, total): truth, server, abs_error
+//	ratings.forged_counted a server record no viewer made
+//	ratings.missing        a true viewing the server has no closed record of
+//	ratings.mismatch       a record whose times differ from the truth
+func (s *Server) Finish(ctx context.Context, env *devices.Env) error {
+	if s.db == nil {
+		return fmt.Errorf("ratings-server: not running")
+	}
+	var truth []audience.Viewing
+	for _, f := range env.Truth.All(TruthTopic(env.Node)) {
+		if v, ok := f.(audience.Viewing); ok {
+			truth = append(truth, v)
+		}
+	}
+	server, err := s.db.viewings(ctx)
+	if err != nil {
+		return err
+	}
+	compare(env, truth, server, s.computeOptions())
+	return nil
+}
+
+func compare(env *devices.Env, truth, server []audience.Viewing, o audience.Options) {
+	log := env.Log
+	rt, rs := audience.Compute(truth, o), audience.Compute(server, o)
+	open := 0
+	bySession := map[string]audience.Viewing{}
+	for _, v := range server {
+		bySession[v.Session] = v
+		if v.Open {
+			open++
+		}
+	}
+	log.Info("ratings.summary", "viewings_truth", float64(rt.Viewings), "viewings_server", float64(rs.Viewings),
+		"records_server", float64(len(server)), "open_server", float64(open))
+	for _, scope := range []struct {
+		name     string
+		truth, s map[string]audience.Figures
+	}{{"channel", rt.Channels, rs.Channels}, {"programme", rt.Programmes, rs.Programmes}, {"window", rt.Windows, rs.Windows}} {
+		for _, k := range union(scope.truth, scope.s) {
+			t, sv := scope.truth[k], scope.s[k]
+			for _, f := range []struct {
+				name string
+				t, s float64
+			}{{"viewers", float64(t.Viewers), float64(sv.Viewers)}, {"viewings", float64(t.Viewings), float64(sv.Viewings)},
+				{"total", t.Total.Seconds(), sv.Total.Seconds()}} {
+				d := f.t - f.s
+				if d < 0 {
+					d = -d
+				}
+				log.Info("ratings.compare", "scope", scope.name, "key", k, "figure", f.name, "truth", f.t, "server", f.s, "abs_error", d)
+			}
+		}
+	}
+	known := map[string]bool{}
+	for _, v := range truth {
+		known[v.Session] = true
+		got, ok := bySession[v.Session]
+		switch {
+		case !ok || got.Open:
+			log.Info("ratings.missing", "session", v.Session, "user", v.User, "service", v.Service)
+		case got.Start != v.Start || got.End != v.End || got.User != v.User || got.Service != v.Service || got.Program != v.Program:
+			log.Info("ratings.mismatch", "session", v.Session, "user", v.User,
+				"truth", fmt.Sprintf("%s %s %v-%v", v.Service, v.Program, v.Start, v.End),
+				"server", fmt.Sprintf("%s %s %v-%v", got.Service, got.Program, got.Start, got.End))
+		}
+	}
+	for _, v := range server {
+		if !known[v.Session] {
+			log.Info("ratings.forged_counted", "session", v.Session, "user", v.User, "service", v.Service, "open", v.Open)
+		}
+	}
+}
+
+func union(a, b map[string]audience.Figures) []string {
+	var keys []string
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,317 @@
+package ratings
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/boxlab/boxlab/devices"
+	"github.com/boxlab/boxlab/devices/ratings/audience"
+	"github.com/boxlab/boxlab/devices/ratings/digest"
+	"github.com/boxlab/boxlab/sim/scenario"
+)
+
+// reportPath is where viewers POST LogReport messages.
+const reportPath = "/report"
+
+// Roles is the ratings-server role.
+func Roles() []devices.Role {
+	return []devices.Role{{Name: "ratings-server",
+		Doc:     "seed 004 audience-ratings server: LogReport over HTTP with Digest auth, service guide, content stream, SQLite",
+		Options: func() any { return DefaultServerOptions() },
+		New:     func(o any) (devices.Device, error) { return &Server{Options: *o.(*ServerOptions)}, nil }}}
+}
+
+// ServerOptions configure ratings-server.
+type ServerOptions struct {
+	Port       int               `yaml:"port"`        // HTTP: reports, guide, ratings; default 8080
+	StreamPort int               `yaml:"stream_port"` // TCP content stream; default 8554
+	Realm      string            `yaml:"realm"`       // Digest realm; default ratings@boxlab
+	Secret     string            `yaml:"secret"`      // subscriber passwords are DerivePassword(secret, user); default boxlab
+	Users      map[string]string `yaml:"users"`       // extra subscribers with explicit passwords
+	Channels   int               `yaml:"channels"`    // default 8
+	Programme  scenario.Duration `yaml:"programme"`   // length of every programme; default 60s
+	Frame      scenario.Duration `yaml:"frame"`       // content frame interval; default 1s
+	MinViewing scenario.Duration `yaml:"min_viewing"` // seed: one minute
+	NonceTTL   scenario.Duration `yaml:"nonce_ttl"`   // default 5m
+	Horizon    scenario.Duration `yaml:"horizon"`     // how far the guide lists programmes; default 1h
+	Windows    []WindowOption    `yaml:"windows"`     // rating windows (method A)
+}
+
+// WindowOption is a rating window in the scenario.
+type WindowOption struct {
+	Name    string            `yaml:"name"`
+	Service string            `yaml:"service"`
+	From    scenario.Duration `yaml:"from"`
+	To      scenario.Duration `yaml:"to"`
+}
+
+// DefaultServerOptions are the defaults.
+func DefaultServerOptions() *ServerOptions {
+	return &ServerOptions{Port: 8080, StreamPort: 8554, Realm: "ratings@boxlab", Secret: "boxlab", Channels: 8,
+		Programme: scenario.Duration(time.Minute), Frame: scenario.Duration(time.Second), MinViewing: scenario.Duration(time.Minute),
+		NonceTTL: scenario.Duration(5 * time.Minute), Horizon: scenario.Duration(time.Hour)}
+}
+
+// Check validates the options.
+func (o *ServerOptions) Check(*scenario.Scenario) []scenario.FieldError {
+	var errs []scenario.FieldError
+	add := func(f, format string, a ...any) {
+		errs = append(errs, scenario.FieldError{Field: f, Msg: fmt.Sprintf(format, a...)})
+	}
+	for f, p := range map[string]int{"port": o.Port, "stream_port": o.StreamPort} {
+		if p < 1 || p > 65535 {
+			add(f, "want a port 1..65535; got %d", p)
+		}
+	}
+	if o.Port == o.StreamPort {
+		add("stream_port", "want a port other than port %d", o.Port)
+	}
+	if o.Channels < 1 || o.Channels > 99 {
+		add("channels", "want 1..99; got %d", o.Channels)
+	}
+	for f, d := range map[string]scenario.Duration{"programme": o.Programme, "frame": o.Frame, "nonce_ttl": o.NonceTTL, "horizon": o.Horizon} {
+		if d <= 0 {
+			add(f, "want a positive duration")
+		}
+	}
+	if o.MinViewing < 0 {
+		add("min_viewing", "want a duration >= 0")
+	}
+	if o.Realm == "" || o.Secret == "" && len(o.Users) == 0 {
+		add("", "want a realm and a secret or users")
+	}
+	for i, w := range o.Windows {
+		if w.Name == "" || w.To <= w.From {
+			add(fmt.Sprintf("windows.%d", i), "want a name and from < to")
+		}
+		if n, err := strconv.Atoi(w.Service); err != nil || n < 1 || n > o.Channels || w.Service != ServiceID(n-1) {
+			add(fmt.Sprintf("windows.%d.service", i), "want a service id 01..%02d; got %q", o.Channels, w.Service)
+		}
+	}
+	return errs
+}
+
+// DerivePassword is a subscriber's password under a provisioning secret:
+// the first 20 hex digits of HMAC-SHA256(secret, user).
+func DerivePassword(secret, user string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(user))
+	return hex.EncodeToString(m.Sum(nil))[:20]
+}
+
+// Server is a running ratings-server.
+type Server struct {
+	Options ServerOptions
+
+	env   *devices.Env
+	log   *slog.Logger
+	db    *store
+	auth  *digest.Server
+	guide Guide
+
+	mu   sync.Mutex
+	live map[string]context.CancelFunc // session -> the stream connection serving it
+}
+
+// Run serves until ctx ends.
+func (s *Server) Run(ctx context.Context, env *devices.Env) error {
+	s.env, s.log, s.live = env, env.Log, map[string]context.CancelFunc{}
+	s.guide = s.Options.guide()
+	db, err := openStore(filepath.Join(env.OutDir, env.Node+"-ratings.db"), strconv.FormatInt(env.Clock.Start().UnixNano(), 10))
+	if err != nil {
+		return err
+	}
+	s.db = db
+	defer db.close()
+	s.auth = digest.NewServer(s.Options.Realm, s.password, s.simNow, time.Duration(s.Options.NonceTTL))
+
+	hl, err := env.NS.Listen("tcp4", fmt.Sprintf(":%d", s.Options.Port))
+	if err != nil {
+		return fmt.Errorf("ratings-server listen: %w", err)
+	}
+	sl, err := env.NS.Listen("tcp4", fmt.Sprintf(":%d", s.Options.StreamPort))
+	if err != nil {
+		hl.Close()
+		return fmt.Errorf("ratings-server stream listen: %w", err)
+	}
+	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 5 * time.Second, ErrorLog: nil,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); srv.Serve(hl) }()
+	go func() { defer wg.Done(); s.serveStreams(ctx, sl) }()
+	env.Log.Info("ratings.serve", "port", s.Options.Port, "stream_port", s.Options.StreamPort)
+	<-ctx.Done()
+	// A crash: nothing is flushed on the way out that was not committed already.
+	srv.Close()
+	sl.Close()
+	s.mu.Lock()
+	for _, cancel := range s.live {
+		cancel()
+	}
+	s.mu.Unlock()
+	wg.Wait()
+	return nil
+}
+
+func (s *Server) password(user string) (string, bool) {
+	if p, ok := s.Options.Users[user]; ok {
+		return p, true
+	}
+	if s.Options.Secret == "" || checkID(user) != nil {
+		return "", false
+	}
+	return DerivePassword(s.Options.Secret, user), true
+}
+
+// simNow maps simulated time onto a wall-clock instant for nonce stamps.
+func (s *Server) simNow() time.Time { return s.env.Clock.Start().Add(s.env.Clock.Now()) }
+
+// now is the server's timestamp: simulated time at millisecond precision.
+func (s *Server) now() time.Duration { return s.env.Clock.Now().Truncate(time.Millisecond) }
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+reportPath, s.handleReport)
+	mux.HandleFunc("GET /guide", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.guide) })
+	mux.HandleFunc("GET /ratings", s.handleRatings)
+	mux.HandleFunc("GET /viewings", func(w http.ResponseWriter, r *http.Request) {
+		vs, err := s.db.viewings(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		writeJSON(w, vs)
+	})
+	return mux
+}
+
+func (s *Server) handleRatings(w http.ResponseWriter, r *http.Request) {
+	vs, err := s.db.viewings(r.Context())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, audience.Compute(vs, s.computeOptions()))
+}
+
+func (s *Server) computeOptions() audience.Options {
+	return audience.Options{Min: time.Duration(s.Options.MinViewing), Now: s.now(), Windows: s.guide.Windows}
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+// handleReport authenticates, parses and applies one LogReport. Nothing is
+// read or stored before the Digest check passes.
+func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
+	user, err := s.auth.Check(r.Method, r.RequestURI, r.Header.Get("Authorization"))
+	if err != nil {
+		stale := errors.Is(err, digest.ErrStale)
+		if !errors.Is(err, digest.ErrMissing) {
+			s.log.Info("ratings.auth_fail", "reason", authReason(err), "err", err.Error(), "from", r.RemoteAddr)
+		} else {
+			s.log.Info("ratings.challenge", "from", r.RemoteAddr)
+		}
+		for _, c := range s.auth.Challenges(stale) {
+			w.Header().Add("WWW-Authenticate", c)
+		}
+		http.Error(w, "401 Unauthorized: "+err.Error(), http.StatusUnauthorized)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxReportSize))
+	if err != nil {
+		s.reject(w, http.StatusRequestEntityTooLarge, "too_large", user, err)
+		return
+	}
+	rep, err := ParseLogReport(body)
+	if err != nil {
+		s.reject(w, http.StatusBadRequest, "bad_xml", user, err)
+		return
+	}
+	if rep.UserID != user {
+		s.reject(w, http.StatusForbidden, "user_mismatch", user, fmt.Errorf("User_ID %q is not the authenticated user %q", rep.UserID, user))
+		return
+	}
+	status, reason, err := s.apply(r.Context(), rep)
+	if err != nil {
+		s.reject(w, status, reason, user, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	io.WriteString(w, "OK\n")
+}
+
+func authReason(err error) string {
+	for _, e := range []struct {
+		err    error
+		reason string
+	}{{digest.ErrReplay, "replay"}, {digest.ErrStale, "stale"}, {digest.ErrUser, "unknown_user"},
+		{digest.ErrBadDigest, "bad_digest"}, {digest.ErrMalformed, "malformed"}} {
+		if errors.Is(err, e.err) {
+			return e.reason
+		}
+	}
+	return "other"
+}
+
+func (s *Server) reject(w http.ResponseWriter, status int, reason, user string, err error) {
+	s.log.Info("ratings.rejected", "reason", reason, "user", user, "status", status, "err", err.Error())
+	http.Error(w, fmt.Sprintf("%d %s: %v", status, reason, err), status)
+}
+
+// apply stores an authenticated report: LogInInfo opens the viewing of its
+// session at the session's first frame, LogOutInfo closes it at the last.
+func (s *Server) apply(ctx context.Context, rep LogReport) (int, string, error) {
+	ss, ok, err := s.db.session(ctx, rep.ChannelStat)
+	switch {
+	case err != nil:
+		return http.StatusInternalServerError, "store", err
+	case !ok:
+		return http.StatusUnprocessableEntity, "unknown_session", fmt.Errorf("no content session %q", rep.ChannelStat)
+	case ss.user != rep.UserID:
+		return http.StatusForbidden, "not_your_session", fmt.Errorf("session %q belongs to another user", ss.id)
+	case ss.service != rep.ServiceID:
+		return http.StatusUnprocessableEntity, "wrong_service", fmt.Errorf("session %q is on service %s, not %s", ss.id, ss.service, rep.ServiceID)
+	case ss.program != rep.ProgramID:
+		return http.StatusUnprocessableEntity, "wrong_program", fmt.Errorf("session %q started in programme %s, not %s", ss.id, ss.program, rep.ProgramID)
+	}
+	var fresh bool
+	if rep.MessageType == LogIn {
+		fresh, err = s.db.logIn(ctx, ss, s.now())
+	} else {
+		if !ss.ended {
+			return http.StatusConflict, "stream_open", fmt.Errorf("session %q is still streaming; send STOP on the stream first", ss.id)
+		}
+		fresh, err = s.db.logOut(ctx, ss, s.now())
+		if errors.Is(err, errNoLogIn) {
+			return http.StatusConflict, "no_login", err
+		}
+	}
+	if err != nil {
+		return http.StatusInternalServerError, "store", err
+	}
+	if !fresh {
+		s.log.Info("ratings.duplicate", "type", string(rep.MessageType), "user", rep.UserID, "session", ss.id)
+		return 0, "", nil
+	}
+	s.log.Info("ratings.report", "type", string(rep.MessageType), "user", rep.UserID, "service", ss.service, "session", ss.id)
+	return 0, "", nil
+}

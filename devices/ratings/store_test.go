@@ -1,0 +1,68 @@
+package ratings
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestStoreDurableAndIdempotent(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "r.db")
+	s, err := openStore(path, "run1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := session{id: "s1", user: "u", service: "01", program: "01-000", first: 1500 * time.Millisecond}
+	if err := s.addSession(ctx, ss); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.logOut(ctx, ss, time.Second); !errors.Is(err, errNoLogIn) {
+		t.Errorf("LogOutInfo before LogInInfo: %v; want errNoLogIn", err)
+	}
+	for i, want := range []bool{true, false} {
+		if fresh, err := s.logIn(ctx, ss, 70*time.Second); err != nil || fresh != want {
+			t.Fatalf("logIn #%d = %v, %v; want %v (a retry is stored once)", i, fresh, err, want)
+		}
+	}
+	s.close()
+
+	// A restart within the run keeps everything (no acknowledged record lost).
+	s, err = openStore(path, "run1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := s.endSession(ctx, "s1", 90*time.Second)
+	if err != nil || last != 90*time.Second {
+		t.Fatalf("endSession = %v, %v", last, err)
+	}
+	if last, _ := s.endSession(ctx, "s1", 99*time.Second); last != 90*time.Second {
+		t.Errorf("a second end moved the last frame to %v", last)
+	}
+	got, ok, err := s.session(ctx, "s1")
+	if err != nil || !ok || !got.ended || got.first != 1500*time.Millisecond {
+		t.Fatalf("session = %+v %v %v", got, ok, err)
+	}
+	for i, want := range []bool{true, false} {
+		if fresh, err := s.logOut(ctx, got, 91*time.Second); err != nil || fresh != want {
+			t.Fatalf("logOut #%d = %v, %v; want %v", i, fresh, err, want)
+		}
+	}
+	vs, err := s.viewings(ctx)
+	if err != nil || len(vs) != 1 || vs[0].Start != 1500*time.Millisecond || vs[0].End != 90*time.Second || vs[0].Open {
+		t.Fatalf("viewings = %+v, %v", vs, err)
+	}
+	s.close()
+
+	// A file left by another run is emptied.
+	s, err = openStore(path, "run2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	if vs, _ := s.viewings(ctx); len(vs) != 0 {
+		t.Fatalf("another run's records survived: %+v", vs)
+	}
+}

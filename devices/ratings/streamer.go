@@ -1,0 +1,166 @@
+package ratings
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+)
+
+func (s *Server) serveStreams(ctx context.Context, l net.Listener) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		go s.serveStream(ctx, c)
+	}
+}
+
+// serveStream serves one stream connection: WATCH opens a session, RESUME
+// continues one after a break; frames go out every frame interval until
+// STOP, which records the last frame durably and answers END.
+func (s *Server) serveStream(ctx context.Context, c net.Conn) {
+	defer c.Close()
+	r := bufio.NewReaderSize(c, maxLine)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := readLine(r)
+	if err != nil {
+		return
+	}
+	c.SetReadDeadline(time.Time{})
+	cmd, err := parseCommand(line)
+	if err != nil || cmd.verb == "STOP" {
+		fmt.Fprintf(c, "ERR %v\n", err)
+		return
+	}
+	var ss session
+	switch cmd.verb {
+	case "WATCH":
+		if n, err := strconv.Atoi(cmd.service); err != nil || n < 1 || n > s.Options.Channels || cmd.service != ServiceID(n-1) {
+			fmt.Fprintf(c, "ERR no service %s\n", cmd.service)
+			return
+		}
+		at := s.now()
+		ss = session{id: newSessionID(), user: cmd.user, service: cmd.service, first: at,
+			program: ProgramAt(cmd.service, at, time.Duration(s.Options.Programme))}
+		if err := s.db.addSession(ctx, ss); err != nil {
+			fmt.Fprintf(c, "ERR store: %v\n", err)
+			return
+		}
+	case "RESUME":
+		var ok bool
+		ss, ok, err = s.db.session(ctx, cmd.session)
+		if err != nil || !ok {
+			fmt.Fprintf(c, "ERR unknown session %s\n", cmd.session)
+			return
+		}
+		if ss.ended {
+			fmt.Fprintf(c, "END %d\n", ss.last.Milliseconds())
+			return
+		}
+	}
+	sctx := s.claim(ctx, ss.id)
+	defer s.release(ss.id, sctx)
+	stop := make(chan struct{})
+	go func() {
+		if l, err := readLine(r); err == nil && l == "STOP" {
+			close(stop)
+			return
+		}
+		c.Close() // anything else, or the viewer went away
+	}()
+	context.AfterFunc(sctx, func() { c.Close() })
+	first := ss.first
+	if cmd.verb == "RESUME" {
+		first = -1
+	}
+	if _, err := fmt.Fprintf(c, "SESSION %s\n", ss.id); err != nil {
+		return
+	}
+	s.stream(sctx, c, ss, first, stop)
+}
+
+// stream writes frames until stop (then END) or the connection fails.
+func (s *Server) stream(ctx context.Context, c net.Conn, ss session, first time.Duration, stop chan struct{}) {
+	frame := time.Duration(s.Options.Frame)
+	tick := s.env.Clock.NewTicker(frame)
+	defer tick.Stop()
+	var last time.Duration
+	var seq uint64
+	send := func(at time.Duration) bool {
+		seq++
+		c.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		_, err := c.Write([]byte(FrameLine(Frame{Seq: seq, At: at, Program: ProgramAt(ss.service, at, time.Duration(s.Options.Programme))})))
+		if err == nil {
+			last = at
+		}
+		return err == nil
+	}
+	at := first
+	if at < 0 {
+		at = s.now()
+	}
+	if !send(at) {
+		return
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-stop:
+			end, err := s.db.endSession(context.WithoutCancel(ctx), ss.id, last)
+			if err != nil {
+				fmt.Fprintf(c, "ERR store: %v\n", err)
+				return
+			}
+			fmt.Fprintf(c, "END %d\n", end.Milliseconds())
+			s.log.Info("ratings.stream_end", "session", ss.id, "user", ss.user, "service", ss.service, "length", end-ss.first)
+			return
+		case <-tick.C:
+			if !send(s.now()) {
+				return
+			}
+		}
+	}
+}
+
+// claim makes this connection the one serving session id, ending any
+// earlier connection of it (a viewer resumed after a break).
+func (s *Server) claim(parent context.Context, id string) context.Context {
+	ctx, cancel := context.WithCancel(parent)
+	s.mu.Lock()
+	if old := s.live[id]; old != nil {
+		old()
+	}
+	s.live[id] = cancel
+	s.mu.Unlock()
+	return ctx
+}
+
+func (s *Server) release(id string, ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ctx.Err() == nil {
+		s.live[id]()
+		delete(s.live, id)
+	}
+}
+
+func readLine(r *bufio.Reader) (string, error) {
+	b, err := r.ReadSlice('\n')
+	if err != nil {
+		return "", err
+	}
+	return string(b[:len(b)-1]), nil
+}
+
+func newSessionID() string {
+	var b [9]byte
+	rand.Read(b[:])
+	return "s" + hex.EncodeToString(b[:])
+}

@@ -21,7 +21,7 @@ func withConform(nat *cobra.Command) *cobra.Command {
 
 func conformCmd() *cobra.Command {
 	var (
-		profiles, only []string
+		profiles, only  []string
 		natOptions, out string
 	)
 	cmd := &cobra.Command{

@@ -35,7 +35,9 @@ topology:
 		s += fmt.Sprintf("    - {name: %s, nat: %s, devices: [{name: box, role: udp-echo}]}\n", g, p)
 	}
 	// a home whose datapath a spec stops
-	return s + "    - {name: off, nat: full-cone, devices: [{name: box, role: udp-echo}]}\n"
+	s += "    - {name: off, nat: full-cone, devices: [{name: box, role: udp-echo}]}\n"
+	// a home whose LAN side delays 60 ms (nat_options overrides)
+	return s + "    - {name: slow, nat: port-restricted-cone, nat_options: {filtering: eif, lan: {delay: 60ms}}, devices: [{name: box, role: udp-echo}]}\n"
 }
 
 var _ = Describe("The userspace NAT datapath", Ordered, func() {
@@ -107,5 +109,19 @@ var _ = Describe("The userspace NAT datapath", Ordered, func() {
 		g1, _ := sendUntil(fc, srv(9030), s1, "one")
 		g2, _ := sendUntil(fc, netip.AddrPortFrom(addrOf(topo, "third"), 9030), s2, "two")
 		Expect(g1).To(Equal(g2))
+	})
+
+	It("applies nat_options: filtering overridden to EIF, 60 ms delay on LAN egress", func() {
+		s := listen(topo, "srv", 9060)
+		box := listen(topo, "slow0-box0", 40060)
+		mapped, ok := sendUntil(box, srv(9060), s, "open")
+		Expect(ok).To(BeTrue())
+		third := listen(topo, "third", 9061)
+		start := time.Now()
+		third.WriteToUDPAddrPort([]byte("via third"), mapped)
+		msg, _, ok := recv(box, 2*time.Second)
+		Expect(ok).To(BeTrue(), "endpoint-independent filtering from nat_options")
+		Expect(msg).To(Equal("via third"))
+		Expect(time.Since(start)).To(BeNumerically(">=", 60*time.Millisecond))
 	})
 })

@@ -56,6 +56,7 @@ func newCatalog() *catalog {
 func (c *catalog) RoleOptions(role string) (any, bool) { return c.roles.RoleOptions(role) }
 func (c *catalog) Roles() []string                     { return c.roles.Roles() }
 func (c *catalog) NATProfiles() []string               { return c.nat.Names() }
+func (c *catalog) NATOptions(p string) (any, bool)     { return c.nat.OptionsOf(p) }
 
 // build plans and builds a scenario; its NATs and namespaces are torn down
 // when the spec (or the ordered container) ends.

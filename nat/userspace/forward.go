@@ -15,14 +15,22 @@ import (
 // produced, until Close.
 func (g *NAT) readLoop(p *port) {
 	defer g.wg.Done()
-	rb := newRxBatch()
+	var big *rxBatch // own big buffers once a TSO sender shows up
 	tx := make([]*txBatch, len(g.ports))
 	for i, q := range g.ports {
 		tx[i] = newTxBatch(q.s)
 	}
 	var pk packet
 	for {
-		n, err := p.s.recv(rb)
+		var rb *rxBatch
+		var n int
+		var err error
+		if big != nil {
+			rb = big
+			n, err = p.s.recv(big)
+		} else {
+			rb, n, err = p.s.recvPooled()
+		}
 		if err != nil {
 			select {
 			case <-g.stop:
@@ -68,8 +76,11 @@ func (g *NAT) readLoop(p *port) {
 			g.dropN(dropTX, failed)
 			g.mu.Unlock()
 		}
-		if grow && len(rb.bufs[0]) < bigFrame {
-			rb = newRxBatchSize(bigBatch, bigFrame) // a sender uses TSO: take its super-frames whole from now on
+		if big == nil {
+			rxPool.Put(rb)
+		}
+		if grow && big == nil {
+			big = newRxBatchSize(bigBatch, bigFrame) // a sender uses TSO: take its super-frames whole from now on
 			g.log.Info("nat.gso_buffers", "node", g.link.Node, "iface", p.name)
 		}
 	}

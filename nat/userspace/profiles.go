@@ -1,6 +1,8 @@
 package userspace
 
 import (
+	"fmt"
+
 	"github.com/boxlab/boxlab/nat"
 	"github.com/boxlab/boxlab/nat/table"
 )
@@ -20,10 +22,25 @@ var (
 		Ports: table.Random, Pooling: table.Paired, PortMin: 1024, PortMax: 65535, MaxPerHost: 2048, Hairpin: true}
 )
 
-// Profiles are the userspace NAT profiles, without impairments.
+// Profiles are the userspace NAT profiles. Each takes Options (nat_options
+// in a scenario) whose defaults are the profile's behaviour and no
+// impairments.
 func Profiles() []nat.Profile {
 	p := func(name, doc string, b table.Behavior) nat.Profile {
-		return nat.Profile{Name: name, Doc: doc, New: func() nat.Gateway { return New(b, Impairments{}) }}
+		return nat.Profile{Name: name, Doc: doc,
+			New:     func() nat.Gateway { return New(b, Impairments{}) },
+			Options: func() any { return OptionsOf(b) },
+			NewWith: func(o any) (nat.Gateway, error) {
+				opts, ok := o.(*Options)
+				if !ok {
+					return nil, fmt.Errorf("NAT profile %s: options of type %T; want *userspace.Options", name, o)
+				}
+				if errs := opts.Check(nil); len(errs) > 0 {
+					return nil, fmt.Errorf("NAT profile %s: nat_options.%s: %s", name, errs[0].Field, errs[0].Msg)
+				}
+				return New(opts.Behavior(), opts.Impairments()), nil
+			},
+		}
 	}
 	return []nat.Profile{
 		p("full-cone", "userspace NAT: endpoint-independent mapping and filtering, port preservation", FullCone),

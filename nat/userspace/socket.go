@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -118,7 +119,52 @@ type rxFrame struct {
 	trunc   bool // longer than the buffer
 }
 
-// recv fills rb with up to batchSize frames, waiting on the netpoller.
+// rxPool lends standard receive batches to readers only while frames are
+// there: an idle gateway holds no receive buffers, only a parked goroutine.
+var rxPool = sync.Pool{New: func() any { return newRxBatch() }}
+
+// recvPooled waits on the netpoller for frames and returns them in a batch
+// borrowed from rxPool; give it back with rxPool.Put after use.
+func (s *sock) recvPooled() (*rxBatch, int, error) {
+	var rb *rxBatch
+	var n int
+	var serr error
+	err := s.rc.Read(func(fd uintptr) bool {
+		if rb == nil {
+			rb = rxPool.Get().(*rxBatch)
+		}
+		r, e := rb.recvmmsg(fd)
+		if e == unix.EAGAIN || e == unix.EINTR {
+			rxPool.Put(rb)
+			rb = nil
+			return false
+		}
+		n, serr = r, e
+		return true
+	})
+	if err == nil && serr != nil {
+		err = serr
+	}
+	if err != nil && rb != nil {
+		rxPool.Put(rb)
+		rb = nil
+	}
+	return rb, n, err
+}
+
+func (rb *rxBatch) recvmmsg(fd uintptr) (int, error) {
+	for i := range rb.hdrs {
+		rb.hdrs[i].Hdr.SetControllen(len(rb.ctrl[i]))
+		rb.hdrs[i].Hdr.Flags = 0
+	}
+	r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&rb.hdrs[0])), uintptr(len(rb.hdrs)), unix.MSG_TRUNC, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
+// recv fills rb with up to len(rb.hdrs) frames, waiting on the netpoller.
 func (s *sock) recv(rb *rxBatch) (int, error) {
 	var n int
 	var serr error

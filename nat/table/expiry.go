@@ -1,9 +1,6 @@
 package table
 
-import (
-	"container/heap"
-	"time"
-)
+import "time"
 
 // timer is one scheduled look at a mapping. Refreshing a mapping moves its
 // expiry later without touching the heap: when the old timer fires, Expire
@@ -16,18 +13,46 @@ type timer struct {
 	gen uint32
 }
 
+// timerHeap is a binary min-heap of timers by due time, typed to avoid
+// container/heap's boxing.
 type timerHeap []timer
 
-func (h timerHeap) Len() int           { return len(h) }
-func (h timerHeap) Less(i, j int) bool { return h[i].at < h[j].at }
-func (h timerHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)        { *h = append(*h, x.(timer)) }
-func (h *timerHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	old[len(old)-1] = timer{}
-	*h = old[:len(old)-1]
-	return x
+func (h *timerHeap) push(x timer) {
+	*h = append(*h, x)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if a[p].at <= a[i].at {
+			break
+		}
+		a[p], a[i] = a[i], a[p]
+		i = p
+	}
+}
+
+func (h *timerHeap) pop() timer {
+	a := *h
+	top := a[0]
+	n := len(a) - 1
+	a[0] = a[n]
+	a[n] = timer{}
+	a = a[:n]
+	for i := 0; ; {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if c+1 < n && a[c+1].at < a[c].at {
+			c++
+		}
+		if a[i].at <= a[c].at {
+			break
+		}
+		a[i], a[c] = a[c], a[i]
+		i = c
+	}
+	*h = a
+	return top
 }
 
 // schedule pushes a timer for m's current expiry; permanent mappings have none.
@@ -35,7 +60,7 @@ func (t *Table) schedule(m *mapping) {
 	if m.expires == never {
 		return
 	}
-	heap.Push(&t.timers, timer{at: m.expires, m: m, gen: m.gen})
+	t.timers.push(timer{at: m.expires, m: m, gen: m.gen})
 }
 
 // setExpiry moves m's expiry, rescheduling only when it moves earlier.
@@ -56,7 +81,7 @@ func (t *Table) Expire(now time.Duration) int {
 	now = t.tick(now)
 	n := 0
 	for len(t.timers) > 0 && t.timers[0].at <= now {
-		tm := heap.Pop(&t.timers).(timer)
+		tm := t.timers.pop()
 		m := tm.m
 		if m.dead || tm.gen != m.gen {
 			continue

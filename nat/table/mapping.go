@@ -19,12 +19,11 @@ type mapping struct {
 	remote   netip.AddrPort // what the mapping depends on (ADM: addr:0, APDM: addr:port); zero for EIM
 	wan      int            // index of external.Addr() in Table.wan
 
-	static   bool
-	permit   netip.Addr // static only: the one remote allowed in; invalid = any
-	expires  time.Duration
-	gen      uint32
-	dead     bool
-	lastSeen time.Duration
+	static  bool
+	permit  netip.Addr // static only: the one remote allowed in; invalid = any
+	expires time.Duration
+	gen     uint32
+	dead    bool
 
 	peers peerSet
 }

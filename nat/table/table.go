@@ -43,17 +43,16 @@ var (
 //
 // A Table is not safe for concurrent use: the datapath serialises calls.
 type Table struct {
-	b    Behavior
-	wan  []netip.Addr
-	rng  *rand.Rand
-	now  time.Duration
-	seed uint64
+	b   Behavior
+	wan []netip.Addr
+	rng *rand.Rand
+	now time.Duration
 
 	byInternal map[intKey]*mapping // dynamic mappings
 	byExternal map[extKey]*mapping // every mapping
 	static     map[extKey]*mapping // static mappings by (proto, internal endpoint)
 	spaces     [][3]portSpace      // per WAN address, per proto
-	perHost    map[netip.Addr]int  // dynamic mappings per internal address
+	perHost    map[netip.Addr]int  // dynamic mappings per internal address, kept when MaxPerHost > 0
 	paired     map[netip.Addr]int  // internal address → WAN index (Pooling == Paired)
 	nextWAN    int                 // round-robin over WAN addresses
 	dynamic    int
@@ -98,9 +97,8 @@ func New(b Behavior, wan []netip.Addr, seed uint64) (*Table, error) {
 		return nil, err
 	}
 	t := &Table{
-		b:    b,
-		seed: seed,
-		rng:  rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		b:   b,
+		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		stats: Stats{
 			Created: map[string]uint64{},
 			Expired: map[string]uint64{},
@@ -202,15 +200,24 @@ func (t *Table) setWAN(wan []netip.Addr) {
 		m.dead = true
 	}
 	t.wan = append([]netip.Addr(nil), wan...)
-	t.byInternal = map[intKey]*mapping{}
-	t.byExternal = map[extKey]*mapping{}
-	t.static = map[extKey]*mapping{}
+	if t.byExternal == nil {
+		t.byInternal = map[intKey]*mapping{}
+		t.byExternal = map[extKey]*mapping{}
+		t.static = map[extKey]*mapping{}
+		t.perHost = map[netip.Addr]int{}
+		t.paired = map[netip.Addr]int{}
+	}
+	// clear keeps the maps' room: a rebooted gateway refills them.
+	clear(t.byInternal)
+	clear(t.byExternal)
+	clear(t.static)
+	clear(t.perHost)
+	clear(t.paired)
 	t.spaces = make([][3]portSpace, len(wan))
-	t.perHost = map[netip.Addr]int{}
-	t.paired = map[netip.Addr]int{}
 	t.nextWAN = 0
 	t.dynamic = 0
-	t.timers = nil
+	clear(t.timers)
+	t.timers = t.timers[:0]
 }
 
 // Stats returns a copy of the counters.
@@ -289,7 +296,9 @@ func (t *Table) insert(m *mapping) {
 		}
 	} else {
 		t.byInternal[intKey{m.proto, m.internal, m.remote}] = m
-		t.perHost[m.internal.Addr()]++
+		if t.b.MaxPerHost > 0 {
+			t.perHost[m.internal.Addr()]++
+		}
 		t.dynamic++
 	}
 	t.stats.Created[m.proto.String()]++
@@ -309,9 +318,11 @@ func (t *Table) remove(m *mapping, expired bool) {
 		}
 	} else {
 		delete(t.byInternal, intKey{m.proto, m.internal, m.remote})
-		h := m.internal.Addr()
-		if t.perHost[h]--; t.perHost[h] <= 0 {
-			delete(t.perHost, h)
+		if t.b.MaxPerHost > 0 {
+			h := m.internal.Addr()
+			if t.perHost[h]--; t.perHost[h] <= 0 {
+				delete(t.perHost, h)
+			}
 		}
 		t.dynamic--
 	}

@@ -58,6 +58,8 @@ var ErrEndRun = errors.New("the device ended the run")
 // running: first every non-server device (concurrently), then every server
 // (concurrently), each bounded by ctx. Finish must be safe to call
 // concurrently with Run; its error is recorded as a device.error event.
+// Events Finish logs through env.Log are dated at the scenario's end (1 ms
+// before it), so assertions over the whole run count them.
 type Finisher interface {
 	Finish(ctx context.Context, env *Env) error
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"hash/fnv"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -96,7 +97,9 @@ func (p *proc) stop(limit time.Duration) bool {
 }
 
 // finish calls Finish on the running device if it is a devices.Finisher.
-func (p *proc) finish(ctx context.Context) {
+// What Finish logs is stamped at the real instant at (the scenario's end),
+// so its events fall inside the run's [0, duration] assertion window.
+func (p *proc) finish(ctx context.Context, at time.Time) {
 	p.mu.Lock()
 	dev, env, running := p.dev, p.runEnv, p.running
 	p.mu.Unlock()
@@ -104,15 +107,33 @@ func (p *proc) finish(ctx context.Context) {
 	if !running || !ok {
 		return
 	}
-	if err := f.Finish(ctx, env); err != nil {
-		env.Log.Info("device.error", "role", p.role.Name, "during", "finish", "err", err.Error())
+	fenv := *env
+	fenv.Log = slog.New(stampAt{h: env.Log.Handler(), at: at})
+	if err := f.Finish(ctx, &fenv); err != nil {
+		fenv.Log.Info("device.error", "role", p.role.Name, "during", "finish", "err", err.Error())
 	}
+}
+
+// stampAt is a slog handler that dates every record at one instant.
+type stampAt struct {
+	h  slog.Handler
+	at time.Time
+}
+
+func (s stampAt) Enabled(ctx context.Context, l slog.Level) bool { return s.h.Enabled(ctx, l) }
+func (s stampAt) WithAttrs(as []slog.Attr) slog.Handler {
+	return stampAt{h: s.h.WithAttrs(as), at: s.at}
+}
+func (s stampAt) WithGroup(g string) slog.Handler { return stampAt{h: s.h.WithGroup(g), at: s.at} }
+func (s stampAt) Handle(ctx context.Context, r slog.Record) error {
+	r.Time = s.at
+	return s.h.Handle(ctx, r)
 }
 
 // finishAll finishes every running Finisher within limit (real time): all
 // non-server devices concurrently, then all servers concurrently, so a
 // server sees its clients' last messages before it finishes.
-func finishAll(ctx context.Context, procs map[string]*proc, limit time.Duration) {
+func finishAll(ctx context.Context, procs map[string]*proc, limit time.Duration, at time.Time) {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	for _, servers := range []bool{false, true} {
@@ -122,7 +143,7 @@ func finishAll(ctx context.Context, procs map[string]*proc, limit time.Duration)
 				continue
 			}
 			wg.Add(1)
-			go func() { defer wg.Done(); p.finish(ctx) }()
+			go func() { defer wg.Done(); p.finish(ctx, at) }()
 		}
 		wg.Wait()
 	}

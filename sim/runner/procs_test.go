@@ -78,7 +78,7 @@ func TestFinishAllClientsBeforeServers(t *testing.T) {
 	}
 	procs["stopped"].stop(time.Second)
 
-	finishAll(ctx, procs, time.Second)
+	finishAll(ctx, procs, time.Second, time.Now())
 	if len(rec.order) != 4 || rec.order[3] != "srv" {
 		t.Fatalf("Finish order %v; want the three clients (any order), then the server, and not the stopped device", rec.order)
 	}

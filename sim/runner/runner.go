@@ -171,7 +171,9 @@ func (r *run) run(ctx context.Context) (err error) {
 	r.rep.SimDuration = reports.Duration(r.end)
 	if ctx.Err() == nil {
 		start := time.Now()
-		finishAll(runCtx, r.procs, finishLimit)
+		// Finish events are dated just inside the end, so assertions see them.
+		end := r.clock.Start().Add(r.clock.Real(time.Duration(r.s.Duration) - time.Millisecond))
+		finishAll(runCtx, r.procs, finishLimit, end)
 		r.log.Info("run.finish", "took", time.Since(start).Round(time.Millisecond))
 	}
 	interrupted := ctx.Err()

@@ -16,6 +16,10 @@ import (
 	"github.com/boxlab/boxlab/sim/ns"
 )
 
+// routerRetry is how often an unresolved WAN router is asked for again
+// after its ARP tries ran out.
+const routerRetry = 10 * time.Second
+
 type side uint8
 
 const (
@@ -229,7 +233,7 @@ func (g *NAT) tick() {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	var lastDrops uint64
-	lastLog := time.Now()
+	lastLog, lastAsk := time.Now(), time.Now()
 	for {
 		select {
 		case <-g.stop:
@@ -249,10 +253,9 @@ func (g *NAT) tick() {
 					g.log.Warn("nat.neighbor_failed", "node", g.link.Node, "iface", p.name, "addrs", fmt.Sprint(ips))
 				}
 			}
-			if p := g.ports[0]; g.link.Router.IsValid() {
-				if e := p.neigh[g.link.Router]; e == nil {
-					g.askRouter(now)
-				}
+			if e := g.ports[0].neigh[g.link.Router]; e == nil && now.Sub(lastAsk) >= routerRetry {
+				g.askRouter(now) // an unreachable router is asked for again, slowly
+				lastAsk = now
 			}
 			var total uint64
 			for _, v := range g.drops {

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"github.com/boxlab/boxlab/devices"
+	"github.com/boxlab/boxlab/devices/acs"
 	"github.com/boxlab/boxlab/devices/echo"
 	"github.com/boxlab/boxlab/devices/exec"
 	"github.com/boxlab/boxlab/devices/natprobe"
@@ -11,6 +12,7 @@ import (
 	"github.com/boxlab/boxlab/nat"
 	"github.com/boxlab/boxlab/nat/external"
 	"github.com/boxlab/boxlab/nat/kernel"
+	"github.com/boxlab/boxlab/nat/userspace"
 )
 
 // Catalog is every device role and NAT profile a scenario may name. It
@@ -23,11 +25,11 @@ type Catalog struct {
 // DefaultCatalog lists the roles and profiles built into boxlab. A new role
 // package adds its Roles() here.
 func DefaultCatalog() (*Catalog, error) {
-	roles, err := devices.NewRegistry(echo.Roles(), exec.Roles(), ratings.Roles(), stb.Roles(), stunserver.Roles(), natprobe.Roles())
+	roles, err := devices.NewRegistry(echo.Roles(), exec.Roles(), ratings.Roles(), stb.Roles(), stb.KeepaliveRoles(), acs.Roles(), stunserver.Roles(), natprobe.Roles())
 	if err != nil {
 		return nil, err
 	}
-	profiles, err := nat.NewProfiles(kernel.Profiles(), external.Profiles())
+	profiles, err := nat.NewProfiles(kernel.Profiles(), userspace.Profiles(), external.Profiles())
 	if err != nil {
 		return nil, err
 	}

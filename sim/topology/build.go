@@ -462,6 +462,14 @@ func (t *Topology) Close() (time.Duration, error) {
 	nodes := t.Nodes()
 	var core *Live
 	var errs []error
+	// A userspace NAT holds sockets in its gateway: stop it first, or the
+	// namespace (and its veth in the core) outlives the fd.
+	for _, n := range nodes {
+		if n.NAT != nil {
+			errs = append(errs, n.NAT.Close())
+			n.NAT = nil
+		}
+	}
 	for i := len(nodes) - 1; i >= 0; i-- {
 		n := nodes[i]
 		if n.Kind == Core {

@@ -31,15 +31,20 @@ e2e: build $(GINKGO)
 $(GINKGO):
 	$(GO) install github.com/onsi/ginkgo/v2/ginkgo@v2.34.0
 
+# Every fuzz target of the tree, FUZZTIME each (go test -fuzz takes one target at a time).
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=60s ./sim/scenario/
-	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=60s ./sim/assert/
-	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=30s ./devices/echo/
+	@for pkg in $$(grep -rl '^func Fuzz' --include='*_test.go' . | xargs -n1 dirname | sort -u); do \
+	  for f in $$(grep -h '^func Fuzz' $$pkg/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run='^$$$$' -fuzz="^$$f$$$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
 
 # Scale figures (namespaces per second, memory per box) and micro-benchmarks.
 bench: build
 	$(GO) run ./cmd/boxlab-bench
-	$(GO) test -run='^$$' -bench=. -benchmem ./sim/metrics/ ./sim/assert/ ./sim/journal/ ./devices/echo/
+	$(GO) test -run='^$$' -bench=. -benchmem ./sim/metrics/ ./sim/assert/ ./sim/journal/ ./devices/echo/ ./nat/table/
+	$(GO) test -run='^$$' -bench=Forward64B -benchtime=1x ./nat/userspace/
 
 clean:
 	-./$(BIN) clean

@@ -13,12 +13,6 @@ import (
 	"github.com/boxlab/boxlab/sim/runner"
 )
 
-// withConform attaches `conform` to the `nat` command.
-func withConform(nat *cobra.Command) *cobra.Command {
-	nat.AddCommand(conformCmd())
-	return nat
-}
-
 func conformCmd() *cobra.Command {
 	var (
 		profiles, only  []string

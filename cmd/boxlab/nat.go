@@ -20,7 +20,7 @@ import (
 // natCmd groups the NAT commands.
 func natCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "nat", Short: "Measure NAT behaviour"}
-	cmd.AddCommand(probeCmd())
+	cmd.AddCommand(probeCmd(), conformCmd())
 	return cmd
 }
 

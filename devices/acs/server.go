@@ -1,0 +1,349 @@
+package acs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/boxlab/boxlab/devices"
+	"github.com/boxlab/boxlab/devices/acs/annexg"
+	"github.com/boxlab/boxlab/nat/stun"
+)
+
+// Server is a running acs.
+type Server struct {
+	Options Options
+
+	env   *devices.Env
+	stunc *net.UDPConn
+
+	mu      sync.Mutex
+	devs    map[string]*device
+	byUser  map[string]*device
+	queue   Queue
+	tracker annexg.Tracker
+	crSeq   uint64
+}
+
+// device is what the ACS knows about one STB.
+type device struct {
+	ID          string
+	Local       netip.AddrPort // as reported
+	Observed    netip.Addr     // HTTP source
+	NAT         bool
+	Params      Params
+	Cred        *annexg.Credential
+	Binding     netip.AddrPort // public UDP connection-request address, from the last valid keepalive
+	BootAt      time.Duration
+	SeenSince   bool // a valid keepalive arrived since the last boot
+	lastKA      []byte
+	lastCR      []byte
+	lastCRBytes netip.AddrPort
+}
+
+// Run serves until ctx ends.
+func (s *Server) Run(ctx context.Context, env *devices.Env) error {
+	o := &s.Options
+	if o.Commands != nil {
+		o.Commands.defaults()
+	}
+	if o.Attacker != nil {
+		o.Attacker.defaults()
+	}
+	s.env = env
+	s.devs, s.byUser = map[string]*device{}, map[string]*device{}
+	s.queue = Queue{Policy: Policy{Retry: time.Duration(o.Retry), MaxRetry: time.Duration(o.MaxRetry), Attempts: o.Attempts, TTL: time.Duration(o.TTL)}}
+	s.tracker = annexg.Tracker{Missed: o.Missed}
+
+	c, err := env.NS.ListenUDP("udp4", &net.UDPAddr{Port: o.STUNPort})
+	if err != nil {
+		return fmt.Errorf("acs stun listen: %w", err)
+	}
+	defer c.Close()
+	s.stunc = c
+	l, err := env.NS.Listen("tcp4", fmt.Sprintf(":%d", o.HTTPPort))
+	if err != nil {
+		return fmt.Errorf("acs http listen: %w", err)
+	}
+	hs := &http.Server{Handler: s.handler(), ReadHeaderTimeout: 5 * time.Second}
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); hs.Serve(l) }()
+	go func() { defer wg.Done(); s.stunLoop(ctx) }()
+	go func() { defer wg.Done(); s.tick(ctx) }()
+	<-ctx.Done()
+	c.Close()
+	hs.Close()
+	wg.Wait()
+	s.mu.Lock()
+	cnt := s.queue.Counts()
+	env.Log.Info("acs.stats", "devices", len(s.devs), "online", s.tracker.Count(), "done", cnt[Done],
+		"failed", cnt[Failed], "expired", cnt[Expired], "pending", cnt[Queued]+cnt[Sent]+cnt[Fetched])
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Server) now() time.Duration { return s.env.Clock.Now() }
+
+// stunLoop is the STUN entity: TR-111 keepalives in either dialect.
+func (s *Server) stunLoop(ctx context.Context) {
+	buf := make([]byte, 2048)
+	for {
+		n, from, err := s.stunc.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+				s.env.Log.Info("acs.stun_error", "err", err.Error())
+				continue
+			}
+			return
+		}
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		s.keepalive(append([]byte(nil), buf[:n]...), from)
+	}
+}
+
+func (s *Server) keepalive(b []byte, from netip.AddrPort) {
+	now := s.now()
+	s.mu.Lock()
+	r := annexg.CheckKeepalive(b, from, now, func(u string) (*annexg.Credential, bool) {
+		d, ok := s.byUser[u]
+		if !ok {
+			return nil, false
+		}
+		return d.Cred, true
+	}, s.Options.RequireIntegrity)
+	var d *device
+	if r.OK {
+		d = s.byUser[stunUser(r)]
+		if d == nil && r.Device != "" {
+			d = s.devs[r.Device]
+		}
+	}
+	if r.OK && d != nil {
+		d.Cred.Accept(r, from, now)
+		d.lastKA = b
+		moved := d.Binding.IsValid() && d.Binding != from
+		old := d.Binding
+		d.Binding = from
+		s.env.Log.Info("acs.keepalive", "device", d.ID, "from", from.String(), "dialect", r.Msg.Dialect.String(), "binding_change", r.BindingChange)
+		if r.TooFrequent {
+			s.env.Log.Info("acs.keepalive_too_frequent", "device", d.ID)
+		}
+		if moved {
+			s.env.Log.Info("acs.binding_changed", "device", d.ID, "old", old.String(), "new", from.String(), "flagged", r.BindingChange)
+		}
+		if t, ok := s.tracker.Seen(d.ID, now, time.Duration(s.Options.Period)); ok {
+			attrs := []any{"device", d.ID}
+			if !d.SeenSince {
+				attrs = append(attrs, "after", now-d.BootAt)
+			}
+			_ = t
+			s.env.Log.Info("acs.online", attrs...)
+		}
+		d.SeenSince = true
+	}
+	s.mu.Unlock()
+	switch {
+	case r.OK && d == nil:
+		s.env.Log.Info("acs.keepalive_anonymous", "from", from.String())
+	case !r.OK && r.Reason == annexg.KARetransmitted:
+		s.env.Log.Info("acs.keepalive_retransmitted", "from", from.String())
+	case !r.OK && r.Reason != annexg.KANotKeepalive:
+		s.env.Log.Info("acs.keepalive_rejected", "reason", r.Reason, "from", from.String(), "code", r.Code)
+	}
+	if r.Code < 0 || r.Msg == nil {
+		return
+	}
+	s.reply(r.Msg, from, r.Code)
+}
+
+func stunUser(r annexg.KAResult) string {
+	if u, ok := r.Msg.Get(stun.AttrUsername); ok {
+		return string(u)
+	}
+	return ""
+}
+
+// reply answers a Binding Request: MAPPED-ADDRESS (and XOR-MAPPED-ADDRESS
+// in RFC 5389) on success, ERROR-CODE otherwise.
+func (s *Server) reply(req *stun.Message, to netip.AddrPort, code int) {
+	res := &stun.Message{Dialect: req.Dialect, Type: stun.BindingSuccess, TransactionID: req.TransactionID}
+	if code == 0 {
+		res.Attrs = append(res.Attrs, stun.AddrAttr(stun.AttrMappedAddress, to))
+		if req.Dialect == stun.RFC5389 {
+			res.Attrs = append(res.Attrs, stun.XORMappedAddressAttr(to, req.TransactionID))
+		}
+	} else {
+		res.Type = stun.BindingError
+		res.Attrs = append(res.Attrs, stun.ErrorAttr(code, annexg.ErrorFor(code)))
+	}
+	var b []byte
+	var err error
+	if req.Dialect == stun.RFC5389 {
+		b, err = stun.BuildRFC5389Fingerprint(res)
+	} else {
+		b, err = res.Encode()
+	}
+	if err == nil {
+		_, err = s.stunc.WriteToUDPAddrPort(b, to)
+	}
+	if err != nil {
+		s.env.Log.Info("acs.send_error", "err", err.Error())
+	}
+}
+
+// tick drives time: offline detection, command delivery, the built-in
+// operator and attacker.
+func (s *Server) tick(ctx context.Context) {
+	t := s.env.Clock.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	var nextOp, nextAttack time.Duration
+	if c := s.Options.Commands; c != nil {
+		nextOp = time.Duration(c.Start)
+	}
+	if a := s.Options.Attacker; a != nil {
+		nextAttack = time.Duration(a.Start)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := s.now()
+		if c := s.Options.Commands; c != nil && now >= nextOp {
+			nextOp = now + time.Duration(c.Every)
+			s.queueCommands(QueueRequest{Kind: c.Kind, Param: c.Param, Value: c.Value, Select: c.Targets})
+		}
+		if a := s.Options.Attacker; a != nil && now >= nextAttack {
+			nextAttack = now + time.Duration(a.Every)
+			s.attack()
+		}
+		s.deliver(now)
+	}
+}
+
+func (s *Server) deliver(now time.Duration) {
+	type send struct {
+		job  *Job
+		to   netip.AddrPort
+		msgs [][]byte
+	}
+	var sends []send
+	s.mu.Lock()
+	for _, t := range s.tracker.Expire(now) {
+		s.env.Log.Info("acs.offline", "device", t.Device, "silence", t.Silence)
+	}
+	due, ended := s.queue.Due(now, func(dev string) bool { d := s.devs[dev]; return d != nil && d.Binding.IsValid() })
+	for _, j := range ended {
+		s.logEnded(j)
+	}
+	for _, j := range due {
+		d := s.devs[j.Device]
+		msg := s.newCR(d, now)
+		s.queue.Sent(j, now)
+		sends = append(sends, send{job: j, to: d.Binding, msgs: [][]byte{msg}})
+		s.env.Log.Info("acs.cr_sent", "device", d.ID, "command", j.ID, "attempt", j.Attempts, "to", d.Binding.String())
+	}
+	s.mu.Unlock()
+	for _, sd := range sends {
+		for range s.Options.Copies {
+			if _, err := s.stunc.WriteToUDPAddrPort(sd.msgs[0], sd.to); err != nil {
+				s.env.Log.Info("acs.send_error", "err", err.Error())
+			}
+		}
+	}
+}
+
+// newCR builds and remembers a signed connection request for d (mu held).
+func (s *Server) newCR(d *device, now time.Duration) []byte {
+	s.crSeq++
+	wall := s.env.Clock.Start().Add(now)
+	ts := uint64(wall.Unix())
+	if s.Options.Sender.Millis {
+		ts = uint64(wall.UnixMilli())
+	}
+	id := fmt.Sprintf("%d", s.crSeq)
+	cr := annexg.NewCR(ts, id, d.Params.CRUsername, randHex(8), d.Params.CRPassword, s.Options.Sender)
+	b := annexg.Build(d.Binding, cr, s.Options.Sender)
+	d.lastCR, d.lastCRBytes = b, d.Binding
+	return b
+}
+
+func (s *Server) logEnded(j *Job) {
+	switch j.State {
+	case Expired:
+		s.env.Log.Info("acs.command_expired", "device", j.Device, "command", j.ID, "kind", j.Kind, "attempts", j.Attempts)
+		if g := group(j.Device); g != "" {
+			s.env.Log.Info("acs.undelivered_"+g, "device", j.Device)
+		}
+	case Failed:
+		s.env.Log.Info("acs.command_failed", "device", j.Device, "command", j.ID, "kind", j.Kind, "reason", j.Reason, "attempts", j.Attempts)
+		if g := group(j.Device); g != "" {
+			s.env.Log.Info("acs.undelivered_"+g, "device", j.Device)
+		}
+	case Done:
+		latency := j.Ended - j.Queued
+		s.env.Log.Info("acs.command_done", "device", j.Device, "command", j.ID, "kind", j.Kind, "attempts", j.Attempts, "latency", latency)
+		if g := group(j.Device); g != "" {
+			s.env.Log.Info("acs.rtt_"+g, "latency", latency)
+		}
+	}
+}
+
+var groupRE = regexp.MustCompile(`^([a-z][a-z0-9-]*?)\d+-`)
+
+// group is the home group of a node name (home3-stb0 → home).
+func group(node string) string {
+	m := groupRE.FindStringSubmatch(node)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+// queueCommands queues a command for the devices a request names.
+func (s *Server) queueCommands(r QueueRequest) ([]*Job, error) {
+	if r.Kind != "reboot" && r.Kind != "get" && r.Kind != "set" {
+		return nil, fmt.Errorf("kind %q; want reboot, get or set", r.Kind)
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	targets := r.Devices
+	switch r.Select {
+	case "":
+	case "all", "online":
+		for _, id := range sortedDevices(s.devs) {
+			if r.Select == "all" || s.tracker.Online(id) {
+				targets = append(targets, id)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("select %q; want all or online", r.Select)
+	}
+	var jobs []*Job
+	for _, id := range targets {
+		if _, ok := s.devs[id]; !ok {
+			return jobs, fmt.Errorf("no device %q", id)
+		}
+		j := s.queue.Add(id, Command{Kind: r.Kind, Param: r.Param, Value: r.Value}, now)
+		s.env.Log.Info("acs.command_queued", "device", id, "command", j.ID, "kind", j.Kind)
+		jobs = append(jobs, j)
+	}
+	return jobs, nil
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

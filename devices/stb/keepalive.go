@@ -1,0 +1,374 @@
+// The keepalive role. This file and cr*.go are the
+// `stb` role of seed 000 (TR-069 Annex G / TR-111 part 2): the box boots and
+// reports to an `acs` (POST /cwmp/boot), learns its keepalive parameters,
+// detects NAT with STUN, keeps its binding open with Binding Requests
+// carrying CONNECTION-REQUEST-BINDING (BINDING-CHANGE when its mapped
+// address moved), USERNAME and MESSAGE-INTEGRITY after a 401 challenge,
+// every period with jitter, from the same UDP socket that listens for UDP
+// connection requests. A connection request that passes annexg.Receiver
+// opens an HTTP session that fetches the command, runs it and posts the
+// result; a reboot really restarts the box (new boot, new sockets).
+//
+// Sender and receiver variants (dialect, CRB without the trailing space,
+// equal-ts, state-before-auth, 32-bit ts, SHA-256, rate limit) are options,
+// so a server's tolerance and its own weaknesses can be tested.
+//
+// Events: stb.boot, stb.booted (after), stb.nat_detected, stb.keepalive,
+// stb.challenged, stb.mapped, stb.binding_changed, stb.cr_accepted,
+// stb.cr_rejected (reason), stb.forged_accepted (an attacker's request got
+// through: a test oracle), stb.command (kind), stb.reboot, stb.error.
+
+package stb
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/boxlab/boxlab/devices"
+	"github.com/boxlab/boxlab/devices/acs"
+	"github.com/boxlab/boxlab/devices/acs/annexg"
+	"github.com/boxlab/boxlab/nat/stun"
+	"github.com/boxlab/boxlab/sim/scenario"
+)
+
+// KeepaliveName is the role's name in scenarios.
+const KeepaliveName = "stb"
+
+// KeepaliveRoles are the keepalive roles of this package.
+func KeepaliveRoles() []devices.Role {
+	return []devices.Role{{
+		Name:    KeepaliveName,
+		Doc:     "TR-069 Annex G set-top box: boots to an acs, TR-111 STUN keepalives, UDP connection requests, runs commands",
+		Options: func() any { return DefaultKeepaliveOptions() },
+		New:     func(o any) (devices.Device, error) { return &KeepaliveBox{Options: *o.(*KeepaliveOptions)}, nil },
+	}}
+}
+
+// KeepaliveOptions configure the stb role.
+type KeepaliveOptions struct {
+	ACS        string                 `yaml:"acs"`         // required: name of an acs server
+	ACSPort    int                    `yaml:"acs_port"`    // default 7547
+	CRPort     int                    `yaml:"cr_port"`     // local UDP port: keepalives and connection requests; default 7547
+	Dialect    string                 `yaml:"dialect"`     // rfc3489 (classic, default) or rfc5389
+	CRBSpace   bool                   `yaml:"crb_space"`   // CRB value with its trailing space; default true
+	Integrity  string                 `yaml:"integrity"`   // on-challenge (default: first request plain, MI after a 401), always, never
+	Jitter     float64                `yaml:"jitter"`      // each period is stretched by up to this fraction; default 0.1
+	Period     scenario.Duration      `yaml:"period"`      // override the ACS's period (0 = use it)
+	Receiver   annexg.ReceiverVariant `yaml:"receiver"`    // connection-request validation variant
+	RateLimit  scenario.Duration      `yaml:"rate_limit"`  // refuse valid requests closer than this (0 = none)
+	RebootTime scenario.Duration      `yaml:"reboot_time"` // how long a reboot takes; default 5s
+}
+
+// DefaultKeepaliveOptions are the defaults.
+func DefaultKeepaliveOptions() *KeepaliveOptions {
+	return &KeepaliveOptions{ACSPort: 7547, CRPort: 7547, Dialect: "rfc3489", CRBSpace: true, Integrity: "on-challenge",
+		Jitter: 0.1, RebootTime: scenario.Duration(5 * time.Second)}
+}
+
+// Check validates the options.
+func (o *KeepaliveOptions) Check(s *scenario.Scenario) []scenario.FieldError {
+	var errs []scenario.FieldError
+	add := func(f, m string, a ...any) {
+		errs = append(errs, scenario.FieldError{Field: f, Msg: fmt.Sprintf(m, a...)})
+	}
+	if o.ACS == "" {
+		add("", `missing "acs"; want the name of an acs server`)
+	} else if !kaHasServer(s, o.ACS) {
+		add("acs", "no server named %q", o.ACS)
+	}
+	for _, p := range []struct {
+		f string
+		v int
+	}{{"acs_port", o.ACSPort}, {"cr_port", o.CRPort}} {
+		if p.v < 1 || p.v > 65535 {
+			add(p.f, "want a port 1..65535; got %d", p.v)
+		}
+	}
+	if o.Dialect != "rfc3489" && o.Dialect != "rfc5389" {
+		add("dialect", "want rfc3489 or rfc5389; got %q", o.Dialect)
+	}
+	if o.Integrity != "on-challenge" && o.Integrity != "always" && o.Integrity != "never" {
+		add("integrity", "want on-challenge, always or never; got %q", o.Integrity)
+	}
+	if o.Jitter < 0 || o.Jitter > 1 {
+		add("jitter", "want 0..1; got %v", o.Jitter)
+	}
+	if o.Period < 0 || o.RateLimit < 0 || o.RebootTime < 0 {
+		add("period", "want non-negative durations")
+	}
+	return errs
+}
+
+func kaHasServer(s *scenario.Scenario, name string) bool {
+	for _, sv := range s.Topology.Servers {
+		if sv.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// KeepaliveBox is a running stb.
+type KeepaliveBox struct {
+	Options KeepaliveOptions
+}
+
+// errReboot ends one kaLife of the box; Run boots it again.
+var errReboot = errors.New("reboot")
+
+// Run boots the box and keeps it alive until ctx ends; a reboot command
+// restarts it from boot.
+func (b *KeepaliveBox) Run(ctx context.Context, env *devices.Env) error {
+	for {
+		err := (&kaLife{box: b, env: env}).run(ctx)
+		if !errors.Is(err, errReboot) {
+			return err
+		}
+		env.Log.Info("stb.reboot")
+		if env.Clock.Sleep(ctx, time.Duration(b.Options.RebootTime)) != nil {
+			return nil
+		}
+	}
+}
+
+// kaLife is one boot of the box: its sockets and state.
+type kaLife struct {
+	box  *KeepaliveBox
+	env  *devices.Env
+	http *http.Client
+	base string
+	conn *net.UDPConn
+	stun netip.AddrPort
+	boot time.Duration
+
+	mu        sync.Mutex
+	params    acs.Params
+	mapped    netip.AddrPort
+	change    bool // the next keepalive carries BINDING-CHANGE
+	useMI     bool
+	natSeen   bool
+	online    bool
+	pending   map[[16]byte]bool
+	rebooting bool
+}
+
+func (l *kaLife) run(parent context.Context) error {
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	o := &l.box.Options
+	acsAddr, ok := l.env.Server(o.ACS)
+	if !ok {
+		return fmt.Errorf("stb: no server %q", o.ACS)
+	}
+	l.base = "http://" + netip.AddrPortFrom(acsAddr, uint16(o.ACSPort)).String()
+	l.http = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: l.env.NS.DialContext, DisableKeepAlives: true}}
+	l.boot = l.env.Clock.Now()
+	l.useMI = o.Integrity == "always"
+	l.change = true // cpe-labs: BINDING-CHANGE on the first request
+	l.pending = map[[16]byte]bool{}
+	l.env.Log.Info("stb.boot")
+	c, err := l.env.NS.ListenUDP("udp4", &net.UDPAddr{Port: o.CRPort})
+	if err != nil {
+		return fmt.Errorf("stb listen udp %d: %w", o.CRPort, err)
+	}
+	defer c.Close()
+	l.conn = c
+	context.AfterFunc(ctx, func() { c.Close() })
+	if err := l.report(ctx); err != nil {
+		return nil // ctx ended
+	}
+	trigger := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); l.receive(ctx, trigger) }()
+	go func() { defer wg.Done(); l.sessions(ctx, cancel, trigger) }()
+	l.keepalives(ctx)
+	c.Close()
+	wg.Wait()
+	if cause := context.Cause(ctx); errors.Is(cause, errReboot) {
+		return errReboot
+	}
+	return nil
+}
+
+// report boots to the ACS, retrying every 2 s until it answers.
+func (l *kaLife) report(ctx context.Context) error {
+	o := &l.box.Options
+	req := acs.BootRequest{ID: l.env.Node, Local: netip.AddrPortFrom(l.env.Addr, uint16(o.CRPort)).String(), CRPort: o.CRPort}
+	for {
+		var p acs.Params
+		err := l.post(ctx, "/cwmp/boot", req, &p)
+		if err == nil {
+			l.mu.Lock()
+			l.params = p
+			l.mu.Unlock()
+			l.stun = netip.AddrPortFrom(netip.MustParseAddr(p.STUNServer), uint16(p.STUNPort))
+			l.env.Log.Info("stb.booted", "after", l.env.Clock.Now()-l.boot, "nat_detected_by_acs", p.NATDetected)
+			return nil
+		}
+		l.env.Log.Info("stb.error", "during", "boot", "err", err.Error())
+		if e := l.env.Clock.Sleep(ctx, 2*time.Second); e != nil {
+			return e
+		}
+	}
+}
+
+func (l *kaLife) post(ctx context.Context, path string, in, out any) error {
+	body, _ := json.Marshal(in)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.base+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := l.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s: %s", path, resp.Status)
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	return json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 64<<10)).Decode(out)
+}
+
+// period is the keepalive period with jitter.
+func (l *kaLife) period() time.Duration {
+	l.mu.Lock()
+	p := time.Duration(l.params.MinPeriod * float64(time.Second))
+	l.mu.Unlock()
+	if o := l.box.Options.Period; o > 0 {
+		p = time.Duration(o)
+	}
+	if p <= 0 {
+		p = 30 * time.Second
+	}
+	return p + time.Duration(l.env.Rand.Float64()*l.box.Options.Jitter*float64(p))
+}
+
+func (l *kaLife) keepalives(ctx context.Context) {
+	for {
+		l.sendKeepalive()
+		if l.env.Clock.Sleep(ctx, l.period()) != nil {
+			return
+		}
+	}
+}
+
+// sendKeepalive sends one TR-111 Binding Request from the CR socket.
+func (l *kaLife) sendKeepalive() {
+	o := &l.box.Options
+	l.mu.Lock()
+	m := &stun.Message{Type: stun.BindingRequest}
+	if o.Dialect == "rfc5389" {
+		m.Dialect, m.TransactionID = stun.RFC5389, stun.NewTransactionID()
+	} else {
+		m.Dialect, m.TransactionID = stun.Classic, stun.NewClassicTransactionID()
+	}
+	crb := stun.CRBValue
+	if !o.CRBSpace {
+		crb = crb[:len(crb)-1]
+	}
+	signed := l.useMI && o.Integrity != "never" && l.params.STUNUsername != ""
+	if signed {
+		m.Add(stun.AttrUsername, []byte(l.params.STUNUsername))
+	}
+	m.Add(stun.AttrConnectionRequestBinding, []byte(crb))
+	change := l.change
+	if change {
+		m.Add(stun.AttrBindingChange, nil)
+	}
+	var b []byte
+	var err error
+	if signed {
+		b, err = stun.EncodeSigned(m, l.params.STUNPassword)
+	} else {
+		b, err = m.Encode()
+	}
+	l.pending[m.TransactionID] = change
+	if len(l.pending) > 16 {
+		clear(l.pending)
+		l.pending[m.TransactionID] = change
+	}
+	l.mu.Unlock()
+	if err == nil {
+		_, err = l.conn.WriteToUDPAddrPort(b, l.stun)
+	}
+	if err != nil {
+		l.env.Log.Info("stb.error", "during", "keepalive", "err", err.Error())
+		return
+	}
+	l.env.Log.Info("stb.keepalive", "signed", signed, "binding_change", change)
+}
+
+// onSTUN handles a STUN response on the CR socket.
+func (l *kaLife) onSTUN(m *stun.Message) {
+	l.mu.Lock()
+	wasChange, ok := l.pending[m.TransactionID]
+	if !ok {
+		l.mu.Unlock()
+		l.env.Log.Info("stb.unexpected_stun")
+		return
+	}
+	delete(l.pending, m.TransactionID)
+	if m.Type == stun.BindingError {
+		code, _, _ := m.ErrorCode()
+		resend := code == 401 && !l.useMI && l.box.Options.Integrity == "on-challenge"
+		if resend {
+			l.useMI = true
+		}
+		l.change = l.change || wasChange
+		l.mu.Unlock()
+		l.env.Log.Info("stb.challenged", "code", code)
+		if resend {
+			l.sendKeepalive()
+		}
+		return
+	}
+	mapped, err := m.Mapped()
+	if err != nil {
+		l.mu.Unlock()
+		l.env.Log.Info("stb.error", "during", "binding response", "err", err.Error())
+		return
+	}
+	local := netip.AddrPortFrom(l.env.Addr, uint16(l.box.Options.CRPort))
+	first := !l.mapped.IsValid()
+	moved := !first && mapped != l.mapped
+	old := l.mapped
+	l.mapped = mapped
+	if wasChange {
+		l.change = false
+	}
+	if moved {
+		l.change = true
+	}
+	nat := mapped != local && !l.natSeen
+	l.natSeen = l.natSeen || mapped != local
+	becameOnline := !l.online
+	l.online = true
+	l.mu.Unlock()
+	if nat {
+		l.env.Log.Info("stb.nat_detected", "local", local.String(), "mapped", mapped.String())
+	}
+	if becameOnline {
+		l.env.Log.Info("stb.mapped", "mapped", mapped.String(), "after", l.env.Clock.Now()-l.boot)
+	}
+	if moved {
+		l.env.Log.Info("stb.binding_changed", "old", old.String(), "new", mapped.String())
+		l.sendKeepalive() // TR-069 Annex G: tell the ACS at once, with BINDING-CHANGE
+	}
+}
+
+func netipUnmap(a netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+}

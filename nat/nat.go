@@ -49,6 +49,21 @@ type Gateway interface {
 	Close() error
 }
 
+// Mapping is one live NAT mapping, for reports.
+type Mapping struct {
+	Proto    string         `json:"proto"` // "udp", "tcp", "icmp"
+	Internal netip.AddrPort `json:"internal"`
+	External netip.AddrPort `json:"external"`
+	Remote   netip.AddrPort `json:"remote,omitzero"` // the remote the entry was made for, when the NAT keeps one
+	Static   bool           `json:"static,omitempty"`
+	State    string         `json:"state,omitempty"` // TCP state, when known
+}
+
+// Dumper is a Gateway that can list its live mappings.
+type Dumper interface {
+	Dump() ([]Mapping, error)
+}
+
 // Profile is a named NAT behaviour a scenario can choose.
 type Profile struct {
 	Name string

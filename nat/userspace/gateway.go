@@ -96,6 +96,16 @@ func (g *NAT) Mappings() []table.Mapping {
 	return g.tab.Mappings(g.simNow(time.Now()))
 }
 
+// Dump lists the live mappings for reports (nat.Dumper).
+func (g *NAT) Dump() ([]nat.Mapping, error) {
+	var out []nat.Mapping
+	for _, m := range g.Mappings() {
+		out = append(out, nat.Mapping{Proto: m.Proto.String(), Internal: m.Internal, External: m.External,
+			Remote: m.Remote, Static: m.Static, State: m.State})
+	}
+	return out, nil
+}
+
 // Start takes over forwarding in the gateway namespace: ip_forward off, a
 // netdev ingress drop for the IPv4 it owns, packet sockets on every
 // interface, the table, the readers and the expiry timer.

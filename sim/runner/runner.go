@@ -6,9 +6,11 @@
 package runner
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +22,7 @@ import (
 	"time"
 
 	"github.com/boxlab/boxlab/devices"
+	"github.com/boxlab/boxlab/nat"
 	"github.com/boxlab/boxlab/reports"
 	"github.com/boxlab/boxlab/sim/assert"
 	"github.com/boxlab/boxlab/sim/capture"
@@ -180,6 +183,7 @@ func (r *run) run(ctx context.Context) (err error) {
 	stopRun()
 	tl.Wait()
 	r.stopDevices()
+	r.dumpNAT()
 	r.log.Info("run.end", "events", r.journal.Events())
 	if interrupted != nil {
 		return fmt.Errorf("run interrupted: %w", interrupted)
@@ -289,6 +293,39 @@ func (r *run) startDevices(ctx context.Context) {
 		r.procs[name] = p
 		p.start(ctx)
 	}
+}
+
+// dumpNAT writes every gateway's live mappings to nat-mappings.jsonl, one
+// JSON object a line with the node's name, and records how many each had.
+func (r *run) dumpNAT() {
+	f, err := os.Create(filepath.Join(r.cfg.OutDir, "nat-mappings.jsonl"))
+	if err != nil {
+		r.log.Error("nat.dump_error", "err", err.Error())
+		return
+	}
+	defer f.Close()
+	w := bufio.NewWriter(f)
+	defer w.Flush()
+	enc := json.NewEncoder(w)
+	for _, n := range r.topo.Nodes() {
+		d, ok := n.NAT.(nat.Dumper)
+		if !ok {
+			continue
+		}
+		ms, err := d.Dump()
+		if err != nil {
+			r.log.Error("nat.dump_error", "node", n.Name, "err", err.Error())
+			continue
+		}
+		for _, m := range ms {
+			enc.Encode(struct {
+				Node string `json:"node"`
+				nat.Mapping
+			}{n.Name, m})
+		}
+		r.log.Debug("nat.dump", "node", n.Name, "mappings", float64(len(ms)))
+	}
+	r.rep.Files = append(r.rep.Files, "nat-mappings.jsonl")
 }
 
 func (r *run) stopDevices() {

@@ -60,16 +60,21 @@ func (s *Server) attack() {
 		ts := uint64(wall.Unix()) + 3600 // a large ts: icwmp-style receivers would be blocked by it
 		forged := annexg.NewCR(ts, "9"+strings.Repeat("0", 8), t.crUser, ForgedCnonce+randHex(4), "guessed-password", annexg.SenderVariant{})
 		wrongUser := annexg.NewCR(ts, "9"+strings.Repeat("1", 8), "intruder", ForgedCnonce+randHex(4), "guessed-password", annexg.SenderVariant{})
-		for kind, b := range map[string][]byte{
-			"forged-cr":     annexg.Build(t.binding, forged, annexg.SenderVariant{}),
-			"wrong-user-cr": annexg.Build(t.binding, wrongUser, annexg.SenderVariant{}),
-		} {
-			s.stunc.WriteToUDPAddrPort(b, t.binding)
-			s.env.Log.Info("acs.attack_sent", "kind", kind, "device", t.id)
-		}
+		// The replay goes first: a receiver that records state before
+		// authentication (icwmp) would otherwise be reset by its old ts.
 		if t.cr != nil && t.last == t.binding {
 			s.stunc.WriteToUDPAddrPort(t.cr, t.binding)
 			s.env.Log.Info("acs.attack_sent", "kind", "replayed-cr", "device", t.id)
+		}
+		for _, a := range []struct {
+			kind string
+			b    []byte
+		}{
+			{"forged-cr", annexg.Build(t.binding, forged, annexg.SenderVariant{})},
+			{"wrong-user-cr", annexg.Build(t.binding, wrongUser, annexg.SenderVariant{})},
+		} {
+			s.stunc.WriteToUDPAddrPort(a.b, t.binding)
+			s.env.Log.Info("acs.attack_sent", "kind", a.kind, "device", t.id)
 		}
 	}
 }

@@ -29,7 +29,8 @@
 //
 // Events: acs.boot (nat_detected), acs.keepalive, acs.keepalive_rejected
 // (reason, code), acs.keepalive_retransmitted, acs.keepalive_too_frequent,
-// acs.binding_changed, acs.online (after: time from boot to online),
+// acs.binding_changed, acs.binding_hijacked (a binding moved to the
+// built-in attacker: a test oracle), acs.online (after: time from boot to online),
 // acs.offline (silence), acs.command_queued, acs.cr_sent (attempt),
 // acs.command_fetched (after), acs.command_done (latency),
 // acs.rtt_<home group> (latency, per home group, e.g. one per NAT profile),

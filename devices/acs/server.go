@@ -139,6 +139,10 @@ func (s *Server) keepalive(b []byte, from netip.AddrPort) {
 		}
 		if moved {
 			s.env.Log.Info("acs.binding_changed", "device", d.ID, "old", old.String(), "new", from.String(), "flagged", r.BindingChange)
+			if from.Addr() == s.env.Addr {
+				// Only the built-in attacker sends from the ACS's own address.
+				s.env.Log.Info("acs.binding_hijacked", "device", d.ID)
+			}
 		}
 		if t, ok := s.tracker.Seen(d.ID, now, time.Duration(s.Options.Period)); ok {
 			attrs := []any{"device", d.ID}

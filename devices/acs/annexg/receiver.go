@@ -24,7 +24,7 @@ const (
 // any state change, SHA-1 only, no rate limit.
 type ReceiverVariant struct {
 	AllowEqualTS     bool          `yaml:"allow_equal_ts"`     // RDK-B: ts equal to the last one passes
-	UpdateBeforeAuth bool          `yaml:"update_before_auth"` // icwmp: ts and id recorded before un/sig are checked
+	UpdateBeforeAuth bool          `yaml:"update_before_auth"` // icwmp: a fresh ts and id are recorded before un/sig are checked
 	TS32             bool          `yaml:"ts32"`               // icwmp %u / RDK ULONG: ts kept modulo 2^32
 	AcceptSHA256     bool          `yaml:"accept_sha256"`      // also accept an HMAC-SHA256 signature
 	RateLimit        time.Duration `yaml:"-"`                  // a valid request within this of the last accepted one is refused
@@ -66,13 +66,13 @@ func (r *Receiver) Check(b []byte, now time.Duration) Verdict {
 	refuse := func(reason string) Verdict { return Verdict{Reason: reason, CR: cr} }
 	if r.Variant.UpdateBeforeAuth {
 		stale, replay := r.replayed(ts, cr.ID)
-		r.remember(ts, cr.ID)
 		switch {
 		case stale:
 			return refuse(ReasonStaleTS)
 		case replay:
 			return refuse(ReasonReplayedID)
 		}
+		r.remember(ts, cr.ID) // icwmp: before un and sig are checked
 	}
 	if r.Username == "" || r.Password == "" {
 		return refuse(ReasonNoCredential)

@@ -123,12 +123,12 @@ type Server struct {
 	guide Guide
 
 	mu   sync.Mutex
-	live map[string]context.CancelFunc // session -> the stream connection serving it
+	live map[string]*liveStream // session -> the stream connection serving it
 }
 
 // Run serves until ctx ends.
 func (s *Server) Run(ctx context.Context, env *devices.Env) error {
-	s.env, s.log, s.live = env, env.Log, map[string]context.CancelFunc{}
+	s.env, s.log, s.live = env, env.Log, map[string]*liveStream{}
 	s.guide = s.Options.guide()
 	db, err := openStore(filepath.Join(env.OutDir, env.Node+"-ratings.db"), strconv.FormatInt(env.Clock.Start().UnixNano(), 10))
 	if err != nil {
@@ -151,16 +151,16 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); srv.Serve(hl) }()
-	go func() { defer wg.Done(); s.serveStreams(ctx, sl) }()
+	go func() { defer wg.Done(); srv.Serve(boundedListener{hl}) }()
+	go func() { defer wg.Done(); s.serveStreams(ctx, boundedListener{sl}) }()
 	env.Log.Info("ratings.serve", "port", s.Options.Port, "stream_port", s.Options.StreamPort)
 	<-ctx.Done()
 	// A crash: nothing is flushed on the way out that was not committed already.
 	srv.Close()
 	sl.Close()
 	s.mu.Lock()
-	for _, cancel := range s.live {
-		cancel()
+	for _, l := range s.live {
+		l.cancel()
 	}
 	s.mu.Unlock()
 	wg.Wait()

@@ -25,7 +25,13 @@ func (s *Server) serveStreams(ctx context.Context, l net.Listener) {
 // continues one after a break; frames go out every frame interval until
 // STOP, which records the last frame durably and answers END.
 func (s *Server) serveStream(ctx context.Context, c net.Conn) {
-	defer c.Close()
+	clean := false
+	defer func() {
+		if !clean {
+			abort(c)
+		}
+		c.Close()
+	}()
 	r := bufio.NewReaderSize(c, maxLine)
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	line, err := readLine(r)
@@ -53,6 +59,13 @@ func (s *Server) serveStream(ctx context.Context, c net.Conn) {
 			return
 		}
 	case "RESUME":
+		ss.id = cmd.session
+	}
+	// One connection serves a session at a time: a resume waits until the
+	// connection it replaces has finished (it may be recording a STOP).
+	sctx, release := s.claim(ctx, ss.id)
+	defer release()
+	if cmd.verb == "RESUME" {
 		var ok bool
 		ss, ok, err = s.db.session(ctx, cmd.session)
 		if err != nil || !ok {
@@ -64,8 +77,6 @@ func (s *Server) serveStream(ctx context.Context, c net.Conn) {
 			return
 		}
 	}
-	sctx := s.claim(ctx, ss.id)
-	defer s.release(ss.id, sctx)
 	stop := make(chan struct{})
 	go func() {
 		if l, err := readLine(r); err == nil && l == "STOP" {
@@ -74,7 +85,7 @@ func (s *Server) serveStream(ctx context.Context, c net.Conn) {
 		}
 		c.Close() // anything else, or the viewer went away
 	}()
-	context.AfterFunc(sctx, func() { c.Close() })
+	context.AfterFunc(sctx, func() { abort(c); c.Close() })
 	first := ss.first
 	if cmd.verb == "RESUME" {
 		first = -1
@@ -82,11 +93,20 @@ func (s *Server) serveStream(ctx context.Context, c net.Conn) {
 	if _, err := fmt.Fprintf(c, "SESSION %s\n", ss.id); err != nil {
 		return
 	}
-	s.stream(sctx, c, ss, first, stop)
+	clean = s.stream(sctx, c, ss, first, stop)
 }
 
-// stream writes frames until stop (then END) or the connection fails.
-func (s *Server) stream(ctx context.Context, c net.Conn, ss session, first time.Duration, stop chan struct{}) {
+// abort makes Close reset the connection (SO_LINGER 0): a connection to a
+// peer that vanished behind a renumbered NAT would otherwise linger in the
+// kernel, retransmitting, and keep the namespace alive after the run.
+func abort(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+}
+
+// stream writes frames until stop (then END, and true) or the connection fails.
+func (s *Server) stream(ctx context.Context, c net.Conn, ss session, first time.Duration, stop chan struct{}) bool {
 	frame := time.Duration(s.Options.Frame)
 	tick := s.env.Clock.NewTicker(frame)
 	defer tick.Stop()
@@ -106,49 +126,61 @@ func (s *Server) stream(ctx context.Context, c net.Conn, ss session, first time.
 		at = s.now()
 	}
 	if !send(at) {
-		return
+		return false
 	}
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-stop:
 			end, err := s.db.endSession(context.WithoutCancel(ctx), ss.id, last)
 			if err != nil {
 				fmt.Fprintf(c, "ERR store: %v\n", err)
-				return
+				return false
 			}
-			fmt.Fprintf(c, "END %d\n", end.Milliseconds())
+			_, err = fmt.Fprintf(c, "END %d\n", end.Milliseconds())
 			s.log.Info("ratings.stream_end", "session", ss.id, "user", ss.user, "service", ss.service, "length", end-ss.first)
-			return
+			return err == nil
 		case <-tick.C:
 			if !send(s.now()) {
-				return
+				return false
 			}
 		}
 	}
 }
 
-// claim makes this connection the one serving session id, ending any
-// earlier connection of it (a viewer resumed after a break).
-func (s *Server) claim(parent context.Context, id string) context.Context {
+// claim makes this connection the one serving session id: it ends any
+// earlier connection of it (a viewer resumed after a break) and waits until
+// that one has returned. release gives the session up.
+func (s *Server) claim(parent context.Context, id string) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(parent)
+	mine := &liveStream{cancel: cancel, done: make(chan struct{})}
 	s.mu.Lock()
-	if old := s.live[id]; old != nil {
-		old()
-	}
-	s.live[id] = cancel
+	old := s.live[id]
+	s.live[id] = mine
 	s.mu.Unlock()
-	return ctx
+	if old != nil {
+		old.cancel()
+		select {
+		case <-old.done:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	return ctx, func() {
+		cancel()
+		close(mine.done)
+		s.mu.Lock()
+		if s.live[id] == mine {
+			delete(s.live, id)
+		}
+		s.mu.Unlock()
+	}
 }
 
-func (s *Server) release(id string, ctx context.Context) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if ctx.Err() == nil {
-		s.live[id]()
-		delete(s.live, id)
-	}
+// liveStream is the connection serving a session.
+type liveStream struct {
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 func readLine(r *bufio.Reader) (string, error) {

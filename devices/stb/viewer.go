@@ -116,7 +116,13 @@ func (v *Viewer) Run(ctx context.Context, env *devices.Env) error {
 	r := &viewerRun{Viewer: v, env: env, user: env.Node, imsi: imsiOf(env.Node),
 		base: fmt.Sprintf("http://%s:%d", addr, v.Options.Port)}
 	r.http = &http.Client{Timeout: max(2*time.Second, env.Clock.Real(10*time.Second)), Transport: &http.Transport{
-		DialContext:       func(ctx context.Context, n, a string) (net.Conn, error) { return env.NS.DialContext(ctx, n, a) },
+		DialContext: func(ctx context.Context, n, a string) (net.Conn, error) {
+			c, err := env.NS.DialContext(ctx, n, a)
+			if err == nil {
+				ratings.BoundRetransmits(c)
+			}
+			return c, err
+		},
 		DisableKeepAlives: true, // seed 004: Connection: close
 	}}
 	password := v.Options.Password

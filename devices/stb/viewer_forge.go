@@ -77,7 +77,7 @@ func (r *viewerRun) openSession(ctx context.Context, user, service string) (stri
 	if err != nil {
 		return "", "", func() {}
 	}
-	stop := func() { c.send("STOP\n"); c.c.Close() }
+	stop := func() { c.send("STOP\n"); c.abort() }
 	var session, program string
 	for session == "" || program == "" {
 		l, err := c.read(time.Now().Add(2 * time.Second))

@@ -26,6 +26,7 @@ func (r *viewerRun) dialStream(ctx context.Context, first string) (*streamConn, 
 	if err != nil {
 		return nil, err
 	}
+	ratings.BoundRetransmits(c)
 	c.SetWriteDeadline(time.Now().Add(2 * time.Second))
 	if _, err := c.Write([]byte(first)); err != nil {
 		c.Close()
@@ -41,6 +42,15 @@ func (s *streamConn) read(deadline time.Time) (ratings.StreamLine, error) {
 		return ratings.StreamLine{}, err
 	}
 	return ratings.ParseStreamLine(string(b[:len(b)-1]))
+}
+
+// abort closes with a reset (SO_LINGER 0), so a connection through a NAT
+// that forgot it does not linger in the kernel after the run.
+func (s *streamConn) abort() {
+	if tc, ok := s.c.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	s.c.Close()
 }
 
 func (s *streamConn) send(line string) error {
@@ -62,12 +72,15 @@ type viewing struct {
 // breaks, then leaves cleanly: STOP, END, LogOutInfo if it counted.
 func (r *viewerRun) watch(ctx context.Context, service string, dwell time.Duration) {
 	end := time.Now().Add(r.env.Clock.Real(dwell))
-	silence := max(100*time.Millisecond, r.env.Clock.Real(3*r.guide.FrameInterval))
+	// A stream silent this long (real time) is broken: a WAN change or a
+	// crash leaves the TCP connection dead without a reset. Waiting for END
+	// allows longer, for a busy server that is committing the STOP.
+	silence := max(500*time.Millisecond, r.env.Clock.Real(3*r.guide.FrameInterval))
 	v := viewing{service: service}
 	var conn *streamConn
 	defer func() {
 		if conn != nil {
-			conn.c.Close()
+			conn.abort() // the run is ending mid-viewing
 		}
 	}()
 	stopping := false
@@ -77,7 +90,7 @@ func (r *viewerRun) watch(ctx context.Context, service string, dwell time.Durati
 		if !stopping && (time.Now().After(end) || r.done(ctx)) {
 			stopping = true
 			if conn != nil && conn.send("STOP\n") != nil {
-				conn.c.Close()
+				conn.abort()
 				conn = nil
 			}
 		}
@@ -105,13 +118,18 @@ func (r *viewerRun) watch(ctx context.Context, service string, dwell time.Durati
 		if !stopping && end.Before(deadline) {
 			deadline = end
 		}
+		quiet := silence
+		if stopping {
+			quiet = max(3*time.Second, silence)
+			deadline = time.Now().Add(quiet)
+		}
 		line, err := conn.read(deadline)
-		if errors.Is(err, os.ErrDeadlineExceeded) && time.Since(lastRecv) < silence {
+		if errors.Is(err, os.ErrDeadlineExceeded) && time.Since(lastRecv) < quiet {
 			continue
 		}
 		if err != nil {
 			r.env.Log.Info("stb.stream_break", "session", v.session, "err", err.Error())
-			conn.c.Close()
+			conn.abort()
 			conn = nil
 			continue
 		}
@@ -126,6 +144,8 @@ func (r *viewerRun) watch(ctx context.Context, service string, dwell time.Durati
 				r.env.Log.Info("stb.end_mismatch", "session", v.session, "end", line.End, "last_frame", v.last)
 			}
 			r.leave(v)
+			conn.c.Close()
+			conn = nil
 			return
 		case "ERR":
 			r.env.Log.Info("stb.stream_refused", "session", v.session, "err", line.Err)

@@ -1,0 +1,44 @@
+package stb
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/boxlab/boxlab/devices"
+	"github.com/boxlab/boxlab/devices/ratings"
+)
+
+func TestIMSIIsValidInLogReport(t *testing.T) {
+	r := ratings.LogReport{MessageType: ratings.LogIn, UserID: "u", ServiceID: "01", ProgramID: "01-000",
+		OnlineState: "online", IMSI: imsiOf("home3-viewer1"), ChannelStat: "s1"}
+	if err := r.Validate(); err != nil || len(r.IMSI) != 15 {
+		t.Fatalf("IMSI %q: %v", r.IMSI, err)
+	}
+}
+
+// Seed 004 behaviour model: rank-1 channels are watched most (Zipf), and
+// the zap share of dwells is shorter than the minimum viewing time.
+func TestChooseZipfAndZaps(t *testing.T) {
+	g := ratings.Guide{MinViewing: time.Minute, FrameInterval: time.Second}
+	for i := range 8 {
+		g.Channels = append(g.Channels, ratings.Channel{ServiceID: ratings.ServiceID(i)})
+	}
+	o := DefaultViewerOptions()
+	r := &viewerRun{Viewer: newViewer(*o), env: &devices.Env{Rand: rand.New(rand.NewPCG(1, 1))}, guide: g}
+	counts, zaps := map[string]int{}, 0
+	const n = 20000
+	for range n {
+		s, d := r.choose()
+		counts[s]++
+		if d < g.MinViewing {
+			zaps++
+		}
+	}
+	if !(counts["01"] > counts["02"] && counts["02"] > counts["04"] && counts["04"] > counts["08"]) {
+		t.Errorf("channel counts %v are not Zipf-ordered", counts)
+	}
+	if share := float64(zaps) / n; share < 0.27 || share > 0.33 {
+		t.Errorf("zap share %.3f; want about %.1f", share, o.Zap)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/boxlab/boxlab/sim/ns"
@@ -31,6 +32,7 @@ func main() {
 	homesFlag := flag.String("homes", "100,1000,2500", "comma-separated home counts")
 	devs := flag.Int("devices", 3, "devices per home")
 	baseline := flag.Int("baseline", 100, "homes in the iproute2 baseline (0 = skip)")
+	profile := flag.String("nat", "linux", "NAT profile of every gateway (e.g. full-cone for the userspace NAT)")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		log.Fatal("boxlab-bench needs root")
@@ -43,22 +45,24 @@ func main() {
 		}
 		counts = append(counts, n)
 	}
-	fmt.Printf("%-7s %-7s %-10s %-10s %-10s %-12s %-12s %-12s\n", "homes", "boxes", "namespaces", "create", "teardown", "boxes/s", "kernel/box", "process/box")
+	fmt.Printf("NAT profile %s\n", *profile)
+	fmt.Printf("%-7s %-7s %-10s %-10s %-10s %-12s %-12s %-12s %-8s %-10s\n", "homes", "boxes", "namespaces", "create", "teardown", "boxes/s", "kernel/box", "process/box", "threads", "idle CPU")
 	results := map[int]result{}
 	for _, n := range counts {
-		r, err := measure(n, *devs)
+		r, err := measure(n, *devs, *profile)
 		if err != nil {
 			log.Fatalf("%d homes: %v", n, err)
 		}
 		results[n] = r
-		fmt.Printf("%-7d %-7d %-10d %-10s %-10s %-12.0f %-12s %-12s\n", n, r.boxes, r.namespaces, r.create.Round(time.Millisecond),
-			r.teardown.Round(time.Millisecond), float64(r.boxes)/r.create.Seconds(), kib(r.kernel/int64(r.boxes)), kib(r.process/int64(r.boxes)))
+		fmt.Printf("%-7d %-7d %-10d %-10s %-10s %-12.0f %-12s %-12s %-8d %-10s\n", n, r.boxes, r.namespaces, r.create.Round(time.Millisecond),
+			r.teardown.Round(time.Millisecond), float64(r.boxes)/r.create.Seconds(), kib(r.kernel/int64(r.boxes)), kib(r.process/int64(r.boxes)),
+			r.threads, fmt.Sprintf("%.2f%%", r.idleCPU*100))
 	}
 	if *baseline > 0 {
 		ours, ok := results[*baseline]
 		if !ok {
 			var err error
-			if ours, err = measure(*baseline, *devs); err != nil {
+			if ours, err = measure(*baseline, *devs, "linux"); err != nil {
 				log.Fatal(err)
 			}
 		}
@@ -75,11 +79,13 @@ func main() {
 
 type result struct {
 	boxes, namespaces int
+	threads           int     // OS threads of the process with the topology up
+	idleCPU           float64 // share of one core the process used over 5 idle seconds
 	create, teardown  time.Duration
 	kernel, process   int64 // bytes
 }
 
-func measure(homes, devs int) (result, error) {
+func measure(homes, devs int, profile string) (result, error) {
 	cat, err := runner.DefaultCatalog()
 	if err != nil {
 		return result{}, err
@@ -89,8 +95,8 @@ name: bench
 duration: 1m
 topology:
   servers: [{name: srv, role: udp-echo}]
-  homes: [{count: %d, devices: [{name: box, role: udp-echo, count: %d}]}]
-`, homes, devs)
+  homes: [{count: %d, nat: %s, devices: [{name: box, role: udp-echo, count: %d}]}]
+`, homes, profile, devs)
 	s, err := scenario.Parse("bench.yaml", []byte(src), cat)
 	if err != nil {
 		return result{}, err
@@ -113,12 +119,17 @@ topology:
 	create := time.Since(start)
 	runtime.GC()
 	k1, p1 := kernelUsed(), processRSS()
+	cpu0 := processCPU()
+	time.Sleep(5 * time.Second)
+	idle := (processCPU() - cpu0).Seconds() / 5
+	threads := processThreads()
 	teardown, err := topo.Close()
 	if err != nil {
 		return result{}, err
 	}
 	boxes := plan.Count(topology.Gateway) + plan.Count(topology.Device)
-	return result{boxes: boxes, namespaces: len(plan.Nodes), create: create, teardown: teardown, kernel: k1 - k0, process: p1 - p0}, nil
+	return result{boxes: boxes, namespaces: len(plan.Nodes), create: create, teardown: teardown, kernel: k1 - k0, process: p1 - p0,
+		threads: threads, idleCPU: idle}, nil
 }
 
 // settle waits until the kernel has finished destroying earlier namespaces
@@ -169,6 +180,24 @@ func processRSS() int64 {
 		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
 			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 			return n * 1024
+		}
+	}
+	return 0
+}
+
+// processCPU is the user+system CPU time the process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func processThreads() int {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "Threads:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
 		}
 	}
 	return 0

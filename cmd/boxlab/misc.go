@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -95,16 +96,17 @@ func rolesCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Println("device roles:")
+			w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "device roles:")
 			for _, name := range cat.Roles() {
 				r, _ := cat.Devices.Role(name)
-				fmt.Printf("  %-14s %s\n", name, r.Doc)
+				fmt.Fprintf(w, "  %s\t%s\n", name, r.Doc)
 			}
-			fmt.Println("NAT profiles:")
+			fmt.Fprintln(w, "NAT profiles:")
 			for _, name := range cat.NATProfiles() {
-				fmt.Printf("  %-14s %s\n", name, strings.TrimSpace(cat.NAT[name].Doc))
+				fmt.Fprintf(w, "  %s\t%s\n", name, strings.TrimSpace(cat.NAT[name].Doc))
 			}
-			return nil
+			return w.Flush()
 		},
 	}
 }

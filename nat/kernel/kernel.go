@@ -14,6 +14,7 @@ import (
 	"math"
 	"net/netip"
 	"strconv"
+	"sync"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
@@ -55,6 +56,9 @@ type Masquerade struct {
 	FullyRandom bool
 	FullCone    bool // admit new inbound flows to a mapped port from any remote (fullcone.go)
 	link        nat.Link
+
+	pmOnce sync.Once
+	maps   *portmaps // static port mappings (portmap.go)
 }
 
 // Start installs the ruleset and scales conntrack timeouts.
@@ -109,8 +113,12 @@ func (m *Masquerade) Start(l nat.Link) error {
 	return nil
 }
 
-// Reset flushes the namespace's conntrack table: every mapping is lost.
+// Reset flushes the namespace's conntrack table: every mapping, static
+// ones included, is lost.
 func (m *Masquerade) Reset() error {
+	if err := m.resetPortMaps(); err != nil {
+		return err
+	}
 	h, err := m.link.NS.Netlink()
 	if err != nil {
 		return err
@@ -137,7 +145,10 @@ func (m *Masquerade) Reset() error {
 }
 
 // WANChanged flushes conntrack: masquerade mappings of the old address are void.
-func (m *Masquerade) WANChanged(netip.Prefix) error { return m.Reset() }
+func (m *Masquerade) WANChanged(addr netip.Prefix) error {
+	m.link.WANAddr = addr // port mappings are made on the new address
+	return m.Reset()
+}
 
 // Close removes the table; conntrack entries age out with the namespace.
 func (m *Masquerade) Close() error {

@@ -1,0 +1,39 @@
+package camera
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSIPAnswerGoesBackWithRport(t *testing.T) {
+	req, err := ParseSIP(SIPRequest("OPTIONS", "sip:cam@192.168.1.101:5060", "SIP/2.0/UDP 198.19.0.2:5060;branch=z9hG4bK1;rport", "c1", 1, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Method != "OPTIONS" || req.Header("Call-ID") != "c1" {
+		t.Fatalf("parsed %+v", req)
+	}
+	resp, err := ParseSIP(answer(req, "198.19.0.2:5060", "cam"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != 200 || resp.Header("call-id") != "c1" || resp.Header("cseq") != "1 OPTIONS" {
+		t.Fatalf("seed 002 S8: answer %+v", resp)
+	}
+	if via := resp.Header("via"); !strings.Contains(via, "rport=5060") || !strings.Contains(via, "received=198.19.0.2") {
+		t.Fatalf("RFC 3581: via %q", via)
+	}
+}
+
+func TestParseSIPRefuses(t *testing.T) {
+	for _, b := range []string{"", "hello\r\n\r\n", "OPTIONS sip:x SIP/2.0\r\nno colon\r\n\r\n", "SIP/2.0 abc OK\r\n\r\n", "OPTIONS sip:x SIP/2.0\r\n"} {
+		if _, err := ParseSIP([]byte(b)); err == nil {
+			t.Errorf("%q parsed", b)
+		}
+	}
+}
+
+func FuzzParseSIP(f *testing.F) {
+	f.Add(SIPRequest("OPTIONS", "sip:a", "v", "c", 1, "x"))
+	f.Fuzz(func(t *testing.T, b []byte) { ParseSIP(b) })
+}

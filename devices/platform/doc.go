@@ -1,0 +1,30 @@
+// Package platform is seed 002's public platform server that reaches
+// unmodified cameras behind NAT through a LAN trigger, and the wire formats
+// it shares with package trigger: the indication packet (indication.go, the
+// one binary format of fields ①–⑤ + PD1 with version and length, checked on
+// parse) and the REGISTER datagram (control.go).
+//
+// The platform is a registrar for triggers (credentials from option users,
+// refreshed registrations); it keeps a resource table keyed by (trigger
+// public address, camera private IP), so identical private IPs in different
+// homes stay distinct; it sends the trigger an indication per attempt,
+// records the camera's public address from its answer (S8), answers there
+// (S9: connected) and sends SIP OPTIONS keepalives to it every keepalive
+// period so the camera's answers hold the NAT mapping (S10). For RTSP
+// cameras the trigger forges a TCP SYN and the platform completes, from user
+// space, the handshake it did not start (tcp.go explains the raw socket and
+// the nftables rule that silences the kernel's RSTs), then exchanges an RTSP
+// OPTIONS over it.
+//
+// It does not keep TCP connections alive after the RTSP exchange, relay
+// media, or retry a camera after connect_failed or camera_lost.
+//
+// Events: platform.register, platform.refresh, platform.register_refused,
+// platform.resource(_<home group>), platform.shared_private_ip,
+// platform.indication, platform.connected(_<home group>) with latency,
+// platform.connect_failed(_<home group>), platform.keepalive,
+// platform.keepalive_ok, platform.camera_lost(_<home group>) with silence,
+// platform.untranslated (a UDP answer from the camera's private address),
+// platform.tcp_untranslated (a SYN-ACK that left its home without NAT),
+// platform.rtsp_ok.
+package platform

@@ -1,0 +1,176 @@
+package platform
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"golang.org/x/sys/unix"
+
+	"github.com/boxlab/boxlab/devices"
+)
+
+// tcpSide completes TCP handshakes the platform did not start (seed 002 S7
+// variant): the trigger forges a SYN from platform:P to the camera, the
+// camera's SYN-ACK reaches platform:P, and the platform answers from user
+// space through a raw IPv4 socket (IP_HDRINCL) with the ACK — sequence
+// numbers taken from the SYN-ACK itself, so nothing has to be agreed with the
+// trigger — then an RTSP OPTIONS request, and ACKs the camera's answer.
+//
+// No kernel socket owns platform:P, so the platform's kernel would answer
+// the SYN-ACK and every later segment with a RST that kills the camera's
+// half-open connection before (or after) the user-space ACK arrives. One
+// nftables rule in the platform's own namespace (table boxlab_platform,
+// output hook) drops outgoing RSTs from the SYN-trigger port range. This was
+// chosen over TCP_REPAIR because it needs no sequence-number agreement and
+// no socket surgery, and over racing the RST because the kernel's RST is
+// sent in softirq context before user space even reads the SYN-ACK.
+type tcpSide struct {
+	env  *devices.Env
+	fd   int
+	base uint16
+
+	mu       sync.Mutex
+	next     int
+	attempts map[uint16]*tcpAttempt
+}
+
+type tcpAttempt struct {
+	r        *resource
+	seq, ack uint32 // ours and the camera's next sequence numbers
+	request  []byte
+	sent     bool
+	done     bool
+	reported bool
+}
+
+// nftTable is the platform's RST-suppressing table.
+const nftTable = "boxlab_platform"
+
+func newTCPSide(env *devices.Env, base uint16) (*tcpSide, error) {
+	if err := dropKernelRSTs(env, base); err != nil {
+		return nil, err
+	}
+	fd, err := env.NS.Socket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_TCP)
+	if err != nil {
+		return nil, fmt.Errorf("raw tcp socket: %w", err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_HDRINCL, 1); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("IP_HDRINCL: %w", err)
+	}
+	tv := unix.NsecToTimeval(int64(200 * time.Millisecond))
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return &tcpSide{env: env, fd: fd, base: base, attempts: map[uint16]*tcpAttempt{}}, nil
+}
+
+// Close closes the raw socket.
+func (t *tcpSide) Close() error { return unix.Close(t.fd) }
+
+// expect allocates the platform port of a new SYN attempt for r.
+func (t *tcpSide) expect(r *resource) uint16 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	port := t.base + uint16(t.next%tcpPorts)
+	t.next++
+	host := r.cam.Addr.Addr().String()
+	t.attempts[port] = &tcpAttempt{r: r, request: fmt.Appendf(nil, "OPTIONS rtsp://%s:%d/ RTSP/1.0\r\nCSeq: 1\r\n\r\n", host, r.cam.Addr.Port())}
+	return port
+}
+
+func (t *tcpSide) serve(ctx context.Context) {
+	buf := make([]byte, 65536)
+	for ctx.Err() == nil {
+		n, _, err := unix.Recvfrom(t.fd, buf, 0)
+		if err != nil {
+			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+				continue
+			}
+			if ctx.Err() == nil {
+				t.env.Log.Info("platform.recv_error", "err", err.Error())
+			}
+			return
+		}
+		t.segment(buf[:n])
+	}
+}
+
+// segment handles one TCP segment that reached the platform.
+func (t *tcpSide) segment(b []byte) {
+	p := gopacket.NewPacket(b, layers.LayerTypeIPv4, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
+	ip, _ := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
+	tcp, _ := p.Layer(layers.LayerTypeTCP).(*layers.TCP)
+	if ip == nil || tcp == nil {
+		return
+	}
+	port := uint16(tcp.DstPort)
+	if port < t.base || port >= t.base+tcpPorts {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	a := t.attempts[port]
+	if a == nil || a.done {
+		return
+	}
+	src := netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip.SrcIP.To4())), uint16(tcp.SrcPort))
+	if src.Addr() != a.r.trigger.Addr() {
+		// Leaked un-NATed (a Linux NAT has no conntrack entry for a
+		// SYN-ACK-first flow) or from somewhere else: not this home.
+		if !a.reported {
+			a.reported = true
+			t.env.Log.Info("platform.tcp_untranslated", "from", src.String(), "camera", a.r.cam.Addr.String())
+		}
+		return
+	}
+	switch {
+	case tcp.SYN && tcp.ACK:
+		a.ack = tcp.Seq + 1
+		if !a.sent {
+			a.seq = tcp.Ack
+			a.r.mu.Lock()
+			a.r.public = src
+			a.r.mu.Unlock()
+		}
+		a.sent = true
+		t.send(ip.SrcIP, tcp.SrcPort, tcp.DstPort, a.seq, a.ack, false, nil)
+		t.send(ip.SrcIP, tcp.SrcPort, tcp.DstPort, a.seq, a.ack, true, a.request)
+	case a.sent && len(tcp.Payload) > 0:
+		a.ack = tcp.Seq + uint32(len(tcp.Payload))
+		t.send(ip.SrcIP, tcp.SrcPort, tcp.DstPort, a.seq+uint32(len(a.request)), a.ack, false, nil)
+		if bytes.HasPrefix(tcp.Payload, []byte("RTSP/1.0 200")) {
+			a.done = true
+			t.env.Log.Info("platform.rtsp_ok", "public", src.String())
+			close(a.r.connected)
+		}
+	}
+}
+
+// send writes one ACK segment (with PSH and a payload if given).
+func (t *tcpSide) send(dst []byte, dport, sport layers.TCPPort, seq, ack uint32, psh bool, payload []byte) {
+	ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: t.env.Addr.AsSlice(), DstIP: dst}
+	tcp := &layers.TCP{SrcPort: sport, DstPort: dport, Seq: seq, Ack: ack, ACK: true, PSH: psh, Window: 64240}
+	tcp.SetNetworkLayerForChecksum(ip)
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ip, tcp, gopacket.Payload(payload)); err != nil {
+		t.env.Log.Info("platform.send_error", "err", err.Error())
+		return
+	}
+	to := &unix.SockaddrInet4{Addr: [4]byte(dst)}
+	if err := unix.Sendto(t.fd, buf.Bytes(), 0, to); err != nil {
+		t.env.Log.Info("platform.send_error", "err", err.Error())
+	}
+}
+
+// be16 is a port in network order for nftables comparisons.
+func be16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }

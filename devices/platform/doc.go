@@ -23,7 +23,7 @@
 // platform.resource(_<home group>), platform.shared_private_ip,
 // platform.indication, platform.connected(_<home group>) with latency,
 // platform.connect_failed(_<home group>), platform.keepalive,
-// platform.keepalive_ok, platform.camera_lost(_<home group>) with silence,
+// platform.keepalive_ok(_<home group>), platform.camera_lost(_<home group>) with silence,
 // platform.untranslated (a UDP answer from the camera's private address),
 // platform.tcp_untranslated (a SYN-ACK that left its home without NAT),
 // platform.rtsp_ok.

@@ -344,6 +344,7 @@ func (s *Server) serveSIP(ctx context.Context) {
 			s.env.Log.Info("platform.camera_moved", "public", from.String())
 		default:
 			s.env.Log.Info("platform.keepalive_ok", "public", from.String())
+			s.env.Log.Info("platform.keepalive_ok_" + group(r.node))
 		}
 	}
 }

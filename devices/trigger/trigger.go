@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/boxlab/boxlab/devices"
+	"github.com/boxlab/boxlab/devices/camera"
 	"github.com/boxlab/boxlab/devices/platform"
 	"github.com/boxlab/boxlab/sim/scenario"
 )
@@ -199,4 +200,10 @@ func known(cams []platform.Reported, a netip.AddrPort) bool {
 		}
 	}
 	return false
+}
+
+// Seed002Roles are the camera, platform and trigger roles together, as the
+// catalog registers them.
+func Seed002Roles() []devices.Role {
+	return append(append(camera.Roles(), platform.Roles()...), Roles()...)
 }

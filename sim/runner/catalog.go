@@ -9,6 +9,7 @@ import (
 	"github.com/boxlab/boxlab/devices/ratings"
 	"github.com/boxlab/boxlab/devices/stb"
 	"github.com/boxlab/boxlab/devices/stunserver"
+	"github.com/boxlab/boxlab/devices/trigger"
 	"github.com/boxlab/boxlab/nat"
 	"github.com/boxlab/boxlab/nat/external"
 	"github.com/boxlab/boxlab/nat/kernel"
@@ -25,7 +26,7 @@ type Catalog struct {
 // DefaultCatalog lists the roles and profiles built into boxlab. A new role
 // package adds its Roles() here.
 func DefaultCatalog() (*Catalog, error) {
-	roles, err := devices.NewRegistry(echo.Roles(), exec.Roles(), ratings.Roles(), stb.Roles(), stb.KeepaliveRoles(), acs.Roles(), stunserver.Roles(), natprobe.Roles())
+	roles, err := devices.NewRegistry(echo.Roles(), exec.Roles(), ratings.Roles(), stb.Roles(), stb.KeepaliveRoles(), acs.Roles(), stunserver.Roles(), natprobe.Roles(), trigger.Seed002Roles())
 	if err != nil {
 		return nil, err
 	}

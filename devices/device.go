@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"sort"
 
+	"github.com/boxlab/boxlab/nat"
 	"github.com/boxlab/boxlab/sim/clock"
 	"github.com/boxlab/boxlab/sim/ns"
 )
@@ -38,6 +39,12 @@ type Env struct {
 	// Truth is the run's ground-truth board, shared by every device of the
 	// run: clients record what really happened, a server compares at Finish.
 	Truth *Truth
+	// PortMapper is the gateway's NAT, for a role that runs on a gateway
+	// node (gateway_role: in a home group) and maps ports through it (igd);
+	// nil elsewhere or when the NAT cannot map ports.
+	PortMapper nat.PortMapper
+	// LAN is the gateway's addresses on its LAN segments, for a gateway role.
+	LAN []netip.Prefix
 }
 
 // Device is one running device. Run blocks until ctx ends or the device

@@ -1,0 +1,27 @@
+// Package igd is the igd role: a UPnP Internet Gateway Device (seed 003,
+// issue 6) that runs in a home gateway's namespace and maps ports through
+// the gateway's NAT (nat.PortMapper), so a mapping really forwards.
+//
+// It answers SSDP M-SEARCH on the LAN (ssdp:all, upnp:rootdevice, uuids,
+// InternetGatewayDevice, WANDevice, WANConnectionDevice, WANIPConnection
+// and WANCommonInterfaceConfig URNs, lower versions of a URN included),
+// sends NOTIFY alive at start and every notify_interval and byebye at stop,
+// serves the device description and SCPDs of InternetGatewayDevice:1 or :2,
+// and the WANIPConnection actions GetExternalIPAddress, GetStatusInfo,
+// GetConnectionTypeInfo, GetNATRSIPStatus, AddPortMapping,
+// DeletePortMapping, GetSpecificPortMappingEntry, GetGenericPortMappingEntry
+// and, for version 2, AddAnyPortMapping, DeletePortMappingRange and
+// GetListOfPortMappings, with the UPnP error codes miniupnpd sends (402,
+// 501, 606, 713, 714, 716, 718, 725, 726, 728, 730, 732, 733). Leases expire
+// in the NAT on the scenario clock; an IGD:2 turns a lease of 0 or more than
+// a week into a week, as the specification and miniupnpd do.
+//
+// Profiles of real gateways are options: off, version 1 only, secure mode
+// (a host maps only to itself: 718 in v1, 606 in v2), permanent leases only
+// (725), remote host wildcard only (726).
+//
+// SOAP requests are parsed strictly (ParseSOAP): at most 16 KiB, no DTD, a
+// bounded depth. It does not do GENA eventing (subscriptions get 404),
+// WANPPPConnection, IPv6 pinholes, NAT-PMP or PCP; NewEnabled=0 is recorded
+// but the mapping still forwards.
+package igd

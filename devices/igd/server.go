@@ -1,0 +1,250 @@
+package igd
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/boxlab/boxlab/nat"
+	"github.com/boxlab/boxlab/sim/ns"
+)
+
+// Config is what a Server runs with.
+type Config struct {
+	NS      *ns.NS         // the gateway's namespace
+	Mapper  nat.PortMapper // the gateway's NAT
+	LAN     netip.Addr     // the gateway's LAN address: HTTP and SSDP are served there
+	Options Options
+	Log     *slog.Logger // events: igd.*
+	Name    string       // seeds the UUID; the node name
+}
+
+// Server is one running IGD: an HTTP server for descriptions and control,
+// an SSDP responder, and the table of mapping descriptions the NAT does not
+// keep.
+type Server struct {
+	cfg      Config
+	version  int
+	httpAddr string // host:port
+	bootID   int64
+	started  time.Time
+	log      *slog.Logger
+
+	mu   sync.Mutex
+	meta map[key]meta
+
+	http *http.Server
+	ssdp *ssdp
+	wg   sync.WaitGroup
+}
+
+type key struct {
+	proto string // "tcp" or "udp"
+	port  uint16
+}
+
+type meta struct {
+	desc    string
+	enabled bool
+}
+
+// Start opens the HTTP listener and the SSDP socket and sends NOTIFY alive.
+func Start(cfg Config) (*Server, error) {
+	o := cfg.Options
+	o.defaults()
+	cfg.Options = o
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, version: o.Version, log: cfg.Log, meta: map[key]meta{}, started: time.Now(), bootID: time.Now().Unix()}
+	s.httpAddr = netip.AddrPortFrom(cfg.LAN, uint16(o.Port)).String()
+	l, err := cfg.NS.Listen("tcp4", s.httpAddr)
+	if err != nil {
+		return nil, fmt.Errorf("igd: http: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+pathRoot, s.serveXML(s.rootDesc))
+	mux.HandleFunc("GET "+pathIPConn, s.serveXML(func() []byte { return scpd(ipConnActions, ipConnVars, s.version) }))
+	mux.HandleFunc("GET "+pathCommon, s.serveXML(func() []byte { return scpd(commonActions, commonVars, 1) }))
+	mux.HandleFunc("POST "+ctlIPConn, s.control(s.ipConnAction))
+	mux.HandleFunc("POST "+ctlCommon, s.control(s.commonAction))
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, MaxHeaderBytes: 8 << 10}
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.http.Serve(l) }()
+	if s.ssdp, err = startSSDP(s); err != nil {
+		s.http.Close()
+		return nil, err
+	}
+	s.log.Info("igd.start", "version", float64(s.version), "location", s.location())
+	return s, nil
+}
+
+// Close sends NOTIFY byebye and stops serving.
+func (s *Server) Close() error {
+	s.ssdp.close()
+	err := s.http.Close()
+	s.wg.Wait()
+	s.log.Info("igd.stop")
+	return err
+}
+
+// Rebooted is called after the gateway lost its mappings and came back: a
+// new BOOTID and NOTIFY alive, as a rebooted IGD announces itself.
+func (s *Server) Rebooted() {
+	s.mu.Lock()
+	s.bootID++
+	clear(s.meta)
+	s.mu.Unlock()
+	s.ssdp.notify("ssdp:alive")
+}
+
+func (s *Server) location() string { return "http://" + s.httpAddr + pathRoot }
+
+func (s *Server) uuid(i int) string {
+	h := uint64(14695981039346656037)
+	for _, c := range []byte(s.cfg.Name) {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", uint32(h>>32), uint16(h>>16), uint16(h)&0xfff, i, h&0xffffffffffff)
+}
+
+func (s *Server) serveXML(body func() []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", `text/xml; charset="utf-8"`)
+		w.Header().Set("Server", serverHeader)
+		w.Write(body())
+	}
+}
+
+// control handles a SOAP POST: bounded read, strict parse, SOAPAction
+// check, dispatch, a response or a UPnP fault.
+func (s *Server) control(do func(r Request, from netip.Addr) ([]arg, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, hr *http.Request) {
+		w.Header().Set("Content-Type", `text/xml; charset="utf-8"`)
+		w.Header().Set("Server", serverHeader)
+		body, err := io.ReadAll(io.LimitReader(hr.Body, MaxSOAPBody+1))
+		if err != nil {
+			http.Error(w, "read error", http.StatusBadRequest)
+			return
+		}
+		if len(body) > MaxSOAPBody {
+			s.log.Info("igd.bad_request", "why", "too large")
+			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		req, err := ParseSOAP(body)
+		if err != nil {
+			s.log.Info("igd.bad_request", "why", err.Error())
+			s.fault(w, ErrInvalidAction)
+			return
+		}
+		if h := strings.Trim(hr.Header.Get("SOAPAction"), `" `); h != req.Service+"#"+req.Action {
+			s.log.Info("igd.bad_request", "why", "SOAPAction header "+h+" does not match the body")
+			s.fault(w, ErrInvalidAction)
+			return
+		}
+		from, _ := netip.ParseAddrPort(hr.RemoteAddr)
+		out, err := do(req, from.Addr().Unmap())
+		var f *Fault
+		if errors.As(err, &f) {
+			s.log.Info("igd.fault", "action", req.Action, "code", f.Code, "from", from.Addr().String())
+			s.fault(w, f)
+			return
+		}
+		s.log.Info("igd.action", "action", req.Action, "from", from.Addr().String())
+		w.Write(responseXML(req.Service, req.Action, out))
+	}
+}
+
+func (s *Server) fault(w http.ResponseWriter, f *Fault) {
+	w.WriteHeader(http.StatusInternalServerError)
+	w.Write(faultXML(f))
+}
+
+// serviceOK says whether the request names a service this IGD has: a
+// version-2 WANIPConnection also answers version-1 requests.
+func (s *Server) serviceOK(service, base string, max int) bool {
+	for v := 1; v <= max; v++ {
+		if service == fmt.Sprintf("%s%s:%d", urnService, base, v) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) commonAction(r Request, _ netip.Addr) ([]arg, error) {
+	if r.Service != commonType {
+		return nil, ErrInvalidAction
+	}
+	switch r.Action {
+	case "GetCommonLinkProperties":
+		return []arg{{"NewWANAccessType", "Ethernet"}, {"NewLayer1UpstreamMaxBitRate", "1000000000"},
+			{"NewLayer1DownstreamMaxBitRate", "1000000000"}, {"NewPhysicalLinkStatus", "Up"}}, nil
+	case "GetTotalBytesSent", "GetTotalBytesReceived", "GetTotalPacketsSent", "GetTotalPacketsReceived":
+		return []arg{{"New" + strings.TrimPrefix(r.Action, "Get"), "0"}}, nil
+	}
+	return nil, ErrInvalidAction
+}
+
+// mappings is the live mappings with their descriptions; descriptions of
+// mappings the NAT no longer has (expired, reset) are dropped.
+func (s *Server) mappings() []entry {
+	live := s.cfg.Mapper.PortMappings()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[key]bool{}
+	out := make([]entry, 0, len(live))
+	for _, pm := range live {
+		k := key{pm.Proto, pm.External.Port()}
+		seen[k] = true
+		m, ok := s.meta[k]
+		if !ok {
+			m = meta{enabled: true}
+		}
+		out = append(out, entry{PortMapping: pm, meta: m})
+	}
+	for k := range s.meta {
+		if !seen[k] {
+			delete(s.meta, k)
+		}
+	}
+	slices.SortFunc(out, func(a, b entry) int {
+		return cmp.Or(cmp.Compare(a.External.Port(), b.External.Port()), cmp.Compare(a.Proto, b.Proto))
+	})
+	return out
+}
+
+type entry struct {
+	nat.PortMapping
+	meta
+}
+
+// Run serves until ctx ends, then closes.
+func (s *Server) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return s.Close()
+}
+
+// ssdpConn is the SSDP socket: bound to 0.0.0.0:1900 in the gateway
+// namespace, member of 239.255.255.250 on the LAN interface.
+func listenSSDP(nsh *ns.NS, lan netip.Addr) (*net.UDPConn, error) {
+	c, err := nsh.ListenUDP("udp4", &net.UDPAddr{Port: ssdpPort})
+	if err != nil {
+		return nil, fmt.Errorf("igd: ssdp: %w", err)
+	}
+	if err := joinGroup(c, lan); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("igd: ssdp join %v: %w", ssdpGroup, err)
+	}
+	return c, nil
+}

@@ -25,6 +25,6 @@
 // platform.connect_failed(_<home group>), platform.keepalive,
 // platform.keepalive_ok(_<home group>), platform.camera_lost(_<home group>) with silence,
 // platform.untranslated (a UDP answer from the camera's private address),
-// platform.tcp_untranslated (a SYN-ACK that left its home without NAT),
+// platform.tcp_untranslated(_<home group>) (a SYN-ACK that left its home without NAT),
 // platform.rtsp_ok.
 package platform

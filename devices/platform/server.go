@@ -125,7 +125,7 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 		return fmt.Errorf("platform sip: %w", err)
 	}
 	defer s.sip.Close()
-	if s.tcp, err = newTCPSide(env, uint16(s.Options.TCPPort)); err != nil {
+	if s.tcp, err = newTCPSide(ctx, env, uint16(s.Options.TCPPort)); err != nil {
 		return fmt.Errorf("platform tcp: %w", err)
 	}
 	defer s.tcp.Close()

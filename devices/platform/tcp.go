@@ -33,7 +33,9 @@ import (
 // no socket surgery, and over racing the RST because the kernel's RST is
 // sent in softirq context before user space even reads the SYN-ACK.
 type tcpSide struct {
+	ctx  context.Context
 	env  *devices.Env
+	wg   sync.WaitGroup // retransmitters
 	fd   int
 	base uint16
 
@@ -54,7 +56,7 @@ type tcpAttempt struct {
 // nftTable is the platform's RST-suppressing table.
 const nftTable = "boxlab_platform"
 
-func newTCPSide(env *devices.Env, base uint16) (*tcpSide, error) {
+func newTCPSide(ctx context.Context, env *devices.Env, base uint16) (*tcpSide, error) {
 	if err := dropKernelRSTs(env, base); err != nil {
 		return nil, err
 	}
@@ -71,11 +73,15 @@ func newTCPSide(env *devices.Env, base uint16) (*tcpSide, error) {
 		unix.Close(fd)
 		return nil, err
 	}
-	return &tcpSide{env: env, fd: fd, base: base, attempts: map[uint16]*tcpAttempt{}}, nil
+	return &tcpSide{ctx: ctx, env: env, fd: fd, base: base, attempts: map[uint16]*tcpAttempt{}}, nil
 }
 
-// Close closes the raw socket.
-func (t *tcpSide) Close() error { return unix.Close(t.fd) }
+// Close closes the raw socket once the retransmitters, which stop with ctx,
+// are done with it.
+func (t *tcpSide) Close() error {
+	t.wg.Wait()
+	return unix.Close(t.fd)
+}
 
 // expect allocates the platform port of a new SYN attempt for r.
 func (t *tcpSide) expect(r *resource) uint16 {
@@ -130,6 +136,7 @@ func (t *tcpSide) segment(b []byte) {
 		if !a.reported {
 			a.reported = true
 			t.env.Log.Info("platform.tcp_untranslated", "from", src.String(), "camera", a.r.cam.Addr.String())
+			t.env.Log.Info("platform.tcp_untranslated_" + group(a.r.node))
 		}
 		return
 	}
@@ -142,9 +149,13 @@ func (t *tcpSide) segment(b []byte) {
 			a.r.public = src
 			a.r.mu.Unlock()
 		}
+		first := !a.sent
 		a.sent = true
 		t.send(ip.SrcIP, tcp.SrcPort, tcp.DstPort, a.seq, a.ack, false, nil)
 		t.send(ip.SrcIP, tcp.SrcPort, tcp.DstPort, a.seq, a.ack, true, a.request)
+		if first {
+			t.wg.Go(func() { t.retransmit(a, port, ip.SrcIP, tcp.SrcPort) })
+		}
 	case a.sent && len(tcp.Payload) > 0:
 		a.ack = tcp.Seq + uint32(len(tcp.Payload))
 		t.send(ip.SrcIP, tcp.SrcPort, tcp.DstPort, a.seq+uint32(len(a.request)), a.ack, false, nil)
@@ -153,6 +164,28 @@ func (t *tcpSide) segment(b []byte) {
 			t.env.Log.Info("platform.rtsp_ok", "public", src.String())
 			close(a.r.connected)
 		}
+	}
+}
+
+// retransmit resends the request until the camera answers it, as a real
+// TCP would: the first segments after the handshake may be lost (e.g. while
+// the gateway resolves the camera's MAC).
+func (t *tcpSide) retransmit(a *tcpAttempt, port uint16, dst []byte, dport layers.TCPPort) {
+	rto := t.env.Clock.Real(200 * time.Millisecond)
+	for range 5 {
+		select {
+		case <-t.ctx.Done():
+			return
+		case <-time.After(rto):
+		}
+		t.mu.Lock()
+		done, seq, ack := a.done || t.attempts[port] != a, a.seq, a.ack
+		t.mu.Unlock()
+		if done {
+			return
+		}
+		t.send(dst, dport, layers.TCPPort(port), seq, ack, true, a.request)
+		rto *= 2
 	}
 }
 

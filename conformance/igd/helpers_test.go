@@ -38,6 +38,14 @@ const publicPool = "20.0.0.0/16"
 
 func newLab(profile string, opts igd.Options) *home {
 	GinkgoHelper()
+	l := newHome(profile, opts)
+	l.start()
+	return l
+}
+
+// newHome builds the home without starting the IGD.
+func newHome(profile string, opts igd.Options) *home {
+	GinkgoHelper()
 	topo := build(`
 name: spec
 duration: 10s
@@ -48,7 +56,6 @@ topology:
 `)
 	l := &home{topo: topo, gwNS: topo.Node("home0-gw"), opts: opts}
 	l.lan = l.gwNS.Down[0].Addr
-	l.start()
 	return l
 }
 
@@ -160,10 +167,19 @@ func (l *home) upnpc(node string, args ...string) string {
 // a socket node listens on at port.
 func (l *home) inbound(node string, port int, ext netip.AddrPort) bool {
 	GinkgoHelper()
-	c := listen(l.topo, node, port)
+	return l.inboundFrom(9700, node, port, ext)
+}
+
+// inboundFrom is inbound from s1's source port src (a new flow per port:
+// conntrack keeps a flow it already let in).
+func (l *home) inboundFrom(src int, node string, port int, ext netip.AddrPort) bool {
+	GinkgoHelper()
+	c, err := l.topo.Node(node).NS.ListenUDP("udp4", &net.UDPAddr{Port: port})
+	Expect(err).NotTo(HaveOccurred())
+	defer c.Close()
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
-		send(l.topo, "s1", 9700, ext, "knock")
+		send(l.topo, "s1", src, ext, "knock")
 		if m, _, ok := recv(c, 150*time.Millisecond); ok && m == "knock" {
 			return true
 		}

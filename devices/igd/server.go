@@ -43,9 +43,10 @@ type Server struct {
 	mu   sync.Mutex
 	meta map[key]meta
 
-	http *http.Server
-	ssdp *ssdp
-	wg   sync.WaitGroup
+	http      *http.Server
+	ssdp      *ssdp
+	wg        sync.WaitGroup
+	closeOnce sync.Once
 }
 
 type key struct {
@@ -91,10 +92,13 @@ func Start(cfg Config) (*Server, error) {
 
 // Close sends NOTIFY byebye and stops serving.
 func (s *Server) Close() error {
-	s.ssdp.close()
-	err := s.http.Close()
-	s.wg.Wait()
-	s.log.Info("igd.stop")
+	var err error
+	s.closeOnce.Do(func() {
+		s.ssdp.close()
+		err = s.http.Close()
+		s.wg.Wait()
+		s.log.Info("igd.stop")
+	})
 	return err
 }
 

@@ -5,6 +5,7 @@ import (
 	"github.com/boxlab/boxlab/devices/acs"
 	"github.com/boxlab/boxlab/devices/echo"
 	"github.com/boxlab/boxlab/devices/exec"
+	"github.com/boxlab/boxlab/devices/igd"
 	"github.com/boxlab/boxlab/devices/natprobe"
 	"github.com/boxlab/boxlab/devices/ratings"
 	"github.com/boxlab/boxlab/devices/stb"
@@ -26,7 +27,7 @@ type Catalog struct {
 // DefaultCatalog lists the roles and profiles built into boxlab. A new role
 // package adds its Roles() here.
 func DefaultCatalog() (*Catalog, error) {
-	roles, err := devices.NewRegistry(echo.Roles(), exec.Roles(), ratings.Roles(), stb.Roles(), stb.KeepaliveRoles(), acs.Roles(), stunserver.Roles(), natprobe.Roles(), trigger.Seed002Roles())
+	roles, err := devices.NewRegistry(echo.Roles(), exec.Roles(), ratings.Roles(), stb.Roles(), stb.KeepaliveRoles(), acs.Roles(), stunserver.Roles(), natprobe.Roles(), trigger.Seed002Roles(), igd.Roles())
 	if err != nil {
 		return nil, err
 	}

@@ -287,6 +287,12 @@ func (r *run) startDevices(ctx context.Context) {
 			OutDir: r.cfg.OutDir, Server: lookup, Servers: servers, Truth: truth,
 			Public: func() netip.Addr { return r.topo.PublicAddr(name) },
 		}}
+		if n.Kind == topology.Gateway { // a gateway_role: the NAT is its port mapper
+			p.env.PortMapper, _ = n.NAT.(nat.PortMapper)
+			for _, seg := range n.Down {
+				p.env.LAN = append(p.env.LAN, netip.PrefixFrom(seg.Addr, seg.Prefix.Bits()))
+			}
+		}
 		if r.cfg.Verbose && r.cfg.Console != nil {
 			p.env.Log = r.journal.LoggerTee(name, r.cfg.Console.WithAttrs([]slog.Attr{slog.String("node", name)}))
 		}

@@ -74,7 +74,11 @@ type HomeGroup struct {
 	ISP        string   `yaml:"isp"`         // optional: name of an ISP the homes sit behind (double NAT)
 	LAN        Prefix   `yaml:"lan"`         // optional override of pools.lan
 	Devices    []Device `yaml:"devices"`     // devices on the LAN, one namespace each
-	Pos        Pos      `yaml:"-"`
+	// GatewayRole is an optional device role that runs in each gateway's
+	// namespace with the gateway's NAT as its port mapper (igd).
+	GatewayRole    string  `yaml:"gateway_role"`
+	GatewayOptions Options `yaml:"gateway_options"` // options of the gateway role
+	Pos            Pos     `yaml:"-"`
 }
 
 // Device is Count LAN devices of one role in every home of a group.

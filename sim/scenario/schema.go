@@ -54,6 +54,9 @@ var fieldSchema = map[string]map[string]any{
 	"Event.on":             {"description": "Selector of the nodes the fault acts on."},
 	"Event.for":            {"description": "Revert after this long (link-down, gateway-reboot, device-crash)."},
 	"Event.link":           {"enum": []string{LinkWAN, LinkLAN}, "description": "Link faults only; default wan."},
+
+	"HomeGroup.gateway_role":    {"description": "A device role run in each gateway's namespace with its NAT as port mapper (igd)."},
+	"HomeGroup.gateway_options": {"description": "Options of the gateway role; checked by the role."},
 }
 
 // required lists the keys each mapping must have.

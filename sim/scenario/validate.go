@@ -249,6 +249,9 @@ func (v *validator) homes() {
 		}
 		v.lanSize("lan", &g.LAN)
 		v.devices(g, path)
+		if v.d.has(&g.GatewayRole) && v.role(g.Pos, path, &g.GatewayRole) {
+			v.d.decodeOptions(&g.GatewayOptions, g.GatewayRole, v.cat)
+		}
 	}
 	v.clashes(names, groups, "home group", "<group><index>-gw")
 }
@@ -316,6 +319,9 @@ func (v *validator) checkOptions() {
 		v.d.checkOptions(&srv.Options, v.d.field(&srv.Options).key, srv.Pos, v.s)
 	}
 	for i := range v.s.Topology.Homes {
+		if g := &v.s.Topology.Homes[i]; g.GatewayRole != "" {
+			v.d.checkOptions(&g.GatewayOptions, v.d.field(&g.GatewayOptions).key, g.Pos, v.s)
+		}
 		for j := range v.s.Topology.Homes[i].Devices {
 			dev := &v.s.Topology.Homes[i].Devices[j]
 			v.d.checkOptions(&dev.Options, v.d.field(&dev.Options).key, dev.Pos, v.s)

@@ -64,7 +64,7 @@ type Node struct {
 	Down    []*Segment     // segments this node owns (core, ISP, gateway)
 	Profile string         // NAT profile (ISP, gateway)
 	NATOpts any            // decoded nat_options of the profile, nil for defaults
-	Role    string         // device role (server, device)
+	Role    string         // device role (server, device; gateway: its gateway_role)
 	Options any            // decoded role options
 	Group   string         // home group (gateway, device)
 	Home    int            // home index within the group
@@ -162,7 +162,8 @@ func NewPlan(s *scenario.Scenario) (*Plan, error) {
 	for _, g := range s.Topology.Homes {
 		lan := orDefault(g.LAN, lanPool)
 		for h := 0; h < g.Count; h++ {
-			gw := &Node{Name: fmt.Sprintf("%s%d-gw", g.Name, h), Kind: Gateway, Profile: g.NAT, NATOpts: g.NATOptions.Value, Group: g.Name, Home: h, ISP: g.ISP}
+			gw := &Node{Name: fmt.Sprintf("%s%d-gw", g.Name, h), Kind: Gateway, Profile: g.NAT, NATOpts: g.NATOptions.Value, Group: g.Name, Home: h, ISP: g.ISP,
+				Role: g.GatewayRole, Options: g.GatewayOptions.Value}
 			up := pub
 			if g.ISP != "" {
 				up = ispCarvers[g.ISP]

@@ -51,6 +51,9 @@ var _ = Describe("Seed 002 scenarios through the runner", func() {
 	It("scenarios/traversal-tcp.yaml: the TCP SYN variant fails through Linux-faithful NATs (the SYN-ACK leaks un-NATed) and connects where the NAT maps the SYN-ACK", func() {
 		runScenario("../../scenarios/traversal-tcp.yaml")
 	})
+	It("scenarios/traversal-faults.yaml: a platform restart reconnects every camera through its trigger; a WAN change loses the camera and the trigger's refresh reconnects it", func() {
+		runScenario("../../scenarios/traversal-faults.yaml")
+	})
 	It("scenarios/traversal-keepalive.yaml: keepalives hold the mapping past the NAT timeout; a period longer than the timeout loses the camera", func() {
 		runScenario("../../scenarios/traversal-keepalive.yaml")
 	})

@@ -46,6 +46,9 @@
 //     mapping's filter admits its source, which under APDF means the inside
 //     sent to it first. An unsolicited inbound SYN (filter refuses) is
 //     dropped at once ("filtered"); REQ-4's optional 6 s hold is not done.
+//     A connection a remote opens through the filter of an address- or
+//     port-dependent mapping that was made for another remote answers
+//     through that mapping, not a new one (REQ-2).
 //   - Behavior.InboundSynAck, for a SYN-ACK that answers no SYN seen the other
 //     way on that connection:
 //     inbound (WAN → LAN): DropSynAck drops it ("synack-unsolicited", as

@@ -1,6 +1,9 @@
 package table
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // Inbound translates a packet from the WAN: it finds the mapping of the
 // destination external endpoint, applies its filter (RFC 4787 REQ-8) and the
@@ -39,6 +42,7 @@ func (t *Table) inbound(now time.Duration, f Flow) (Flow, string) {
 			return Flow{}, r
 		}
 		t.touchTCP(now, m, m.peers.add(remote), f.Flags, false)
+		t.noteInConn(m, remote)
 	case UDP:
 		if !admitted {
 			return Flow{}, ReasonFiltered
@@ -59,4 +63,29 @@ func (t *Table) inbound(now time.Duration, f Flow) (Flow, string) {
 		out.Src = withPort(f.Src, m.internal.Port())
 	}
 	return out, ""
+}
+
+// noteInConn remembers that the TCP connection from remote came in on m
+// when m's mapping key does not cover remote (an address- or
+// port-dependent mapping whose filter admitted another remote), so that the
+// inside's answers leave through m, not through a new mapping (RFC 5382
+// REQ-2: connections initiated externally work when the NAT permits them).
+func (t *Table) noteInConn(m *mapping, remote netip.AddrPort) {
+	if m.static || t.b.Mapping == EndpointIndependent || t.mappingKey(TCP, m.internal, remote).remote == m.remote {
+		return
+	}
+	t.inConns[connKey{m.internal, remote}] = m
+}
+
+// forgetInConns drops the inConns entries of a removed mapping.
+func (t *Table) forgetInConns(m *mapping) {
+	if m.proto != TCP || t.b.Mapping == EndpointIndependent {
+		return
+	}
+	for i := range m.peers.list {
+		k := connKey{m.internal, m.peers.list[i].remote}
+		if t.inConns[k] == m {
+			delete(t.inConns, k)
+		}
+	}
 }

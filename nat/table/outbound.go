@@ -71,10 +71,18 @@ func (t *Table) lookupOut(now time.Duration, f Flow, k intKey) *mapping {
 		}
 		return s
 	}
-	if m := t.byInternal[k]; t.alive(m, now) {
-		return m
+	m := t.byInternal[k]
+	if !t.alive(m, now) {
+		m = nil
 	}
-	return nil
+	if f.Proto == TCP && (m == nil || m.liveConn(f.Dst, now) == nil) {
+		// A connection the remote opened through another mapping's filter
+		// answers through that mapping.
+		if in := t.inConns[connKey{f.Src, f.Dst}]; t.alive(in, now) && in.liveConn(f.Dst, now) != nil {
+			return in
+		}
+	}
+	return m
 }
 
 // refresh moves a dynamic mapping's expiry to at; a static mapping keeps its

@@ -209,6 +209,23 @@ func TestRequirements(t *testing.T) {
 			in(sec, tcp(r2+":5000", w1+":40000", syn), "fwd "+r2+":5000>"+h1+":40000"),
 			out(sec, tcp(h1+":40000", r2+":5000", synack), "fwd "+w1+":40000>"+r2+":5000"),
 		}},
+		{"RFC 5382 REQ-2: a connection an EIF filter lets in on an address-dependent mapping answers through that mapping", with(fullCone, func(b *Behavior) { b.Mapping = AddressDependent }), 1, []step{
+			out(0, tcp(h1+":40000", r1+":443", syn), "fwd "+w1+":40000>"+r1+":443"),
+			in(sec, tcp(r2+":5000", w1+":40000", syn), "fwd "+r2+":5000>"+h1+":40000"),
+			out(sec, tcp(h1+":40000", r2+":5000", synack), "fwd "+w1+":40000>"+r2+":5000"),
+			in(sec, tcp(r2+":5000", w1+":40000", ack), "fwd"),
+			out(2*sec, tcp(h1+":40000", r2+":5000", ack), "fwd "+w1+":40000>"+r2+":5000"),
+			length(1),
+			// a connection the inside opens to that remote still gets its own mapping
+			out(3*sec, tcp(h1+":40000", r2+":6000", syn), "fwd "+w1+":40001>"+r2+":6000"),
+		}},
+		{"RFC 5382 REQ-2: the same on an address-and-port-dependent mapping", with(fullCone, func(b *Behavior) { b.Mapping = AddressPortDependent; b.TCPTransitory = time.Minute }), 1, []step{
+			out(0, tcp(h1+":40000", r1+":443", syn), "fwd "+w1+":40000>"+r1+":443"),
+			in(sec, tcp(r2+":5000", w1+":40000", syn), "fwd "+r2+":5000>"+h1+":40000"),
+			out(sec, tcp(h1+":40000", r2+":5000", synack), "fwd "+w1+":40000>"+r2+":5000"),
+			expire(5*min, 1),
+			length(0),
+		}},
 		{"InboundSynAck DropSynAck: an inbound SYN-ACK with no SYN out is dropped (Linux)", fullCone, 1, []step{
 			out(0, tcp(h1+":40000", r1+":443", syn), "fwd"),
 			in(sec, tcp(r2+":443", w1+":40000", synack), "drop synack-unsolicited"),

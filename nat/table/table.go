@@ -48,13 +48,14 @@ type Table struct {
 	rng *rand.Rand
 	now time.Duration
 
-	byInternal map[intKey]*mapping // dynamic mappings
-	byExternal map[extKey]*mapping // every mapping
-	static     map[extKey]*mapping // static mappings by (proto, internal endpoint)
-	spaces     [][3]portSpace      // per WAN address, per proto
-	perHost    map[netip.Addr]int  // dynamic mappings per internal address, kept when MaxPerHost > 0
-	paired     map[netip.Addr]int  // internal address → WAN index (Pooling == Paired)
-	nextWAN    int                 // round-robin over WAN addresses
+	byInternal map[intKey]*mapping  // dynamic mappings
+	byExternal map[extKey]*mapping  // every mapping
+	static     map[extKey]*mapping  // static mappings by (proto, internal endpoint)
+	inConns    map[connKey]*mapping // TCP connections let in on a mapping not keyed by their remote (see lookupOut)
+	spaces     [][3]portSpace       // per WAN address, per proto
+	perHost    map[netip.Addr]int   // dynamic mappings per internal address, kept when MaxPerHost > 0
+	paired     map[netip.Addr]int   // internal address → WAN index (Pooling == Paired)
+	nextWAN    int                  // round-robin over WAN addresses
 	dynamic    int
 	timers     timerHeap
 
@@ -67,6 +68,11 @@ type intKey struct {
 	proto    Proto
 	internal netip.AddrPort
 	remote   netip.AddrPort
+}
+
+// connKey is a TCP connection as the inside sees it.
+type connKey struct {
+	internal, remote netip.AddrPort
 }
 
 // extKey is an endpoint of one protocol.
@@ -204,6 +210,7 @@ func (t *Table) setWAN(wan []netip.Addr) {
 		t.byInternal = map[intKey]*mapping{}
 		t.byExternal = map[extKey]*mapping{}
 		t.static = map[extKey]*mapping{}
+		t.inConns = map[connKey]*mapping{}
 		t.perHost = map[netip.Addr]int{}
 		t.paired = map[netip.Addr]int{}
 	}
@@ -211,6 +218,7 @@ func (t *Table) setWAN(wan []netip.Addr) {
 	clear(t.byInternal)
 	clear(t.byExternal)
 	clear(t.static)
+	clear(t.inConns)
 	clear(t.perHost)
 	clear(t.paired)
 	t.spaces = make([][3]portSpace, len(wan))
@@ -318,6 +326,7 @@ func (t *Table) remove(m *mapping, expired bool) {
 		}
 	} else {
 		delete(t.byInternal, intKey{m.proto, m.internal, m.remote})
+		t.forgetInConns(m)
 		if t.b.MaxPerHost > 0 {
 			h := m.internal.Addr()
 			if t.perHost[h]--; t.perHost[h] <= 0 {

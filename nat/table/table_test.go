@@ -281,3 +281,28 @@ func equal(a, b []uint16) bool {
 	}
 	return true
 }
+
+// RFC 5382 REQ-2: the index of connections let in on another remote's
+// mapping empties as their mappings expire or the table resets.
+func TestInConnsForgottenWithTheirMapping(t *testing.T) {
+	b := Behavior{Mapping: AddressPortDependent, Filtering: EndpointIndependent, TCPTransitory: time.Minute}
+	tab, err := New(b, wan1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab.Outbound(0, tcp(h1+":40000", r1+":443", SYN))
+	tab.Inbound(sec, tcp(r2+":5000", w1+":40000", SYN))
+	if len(tab.inConns) != 1 {
+		t.Fatalf("inConns after an inbound SYN on a mapping to another remote: %d entries; want 1", len(tab.inConns))
+	}
+	tab.Expire(5 * min)
+	if len(tab.inConns) != 0 {
+		t.Fatalf("inConns after the mapping expired: %d entries; want 0", len(tab.inConns))
+	}
+	tab.Outbound(6*min, tcp(h1+":40000", r1+":443", SYN))
+	tab.Inbound(6*min+sec, tcp(r2+":5000", w1+":40000", SYN))
+	tab.Reset()
+	if len(tab.inConns) != 0 {
+		t.Fatalf("inConns after Reset: %d entries; want 0", len(tab.inConns))
+	}
+}

@@ -2,7 +2,9 @@
 // catalog × every testable requirement of RFC 4787, 5382 and 5508 (package
 // nat/conform), one spec each, named "<profile>: <ID> <title>". A spec
 // passes when the NAT behaved as its profile claims (the oracle in
-// nat/conform); profiles without an oracle are measured and skipped. The
+// nat/conform: derived from the table.Behavior for userspace profiles,
+// Linux's documented behaviour for kernel ones); a profile without an
+// oracle would be measured and skipped. The
 // requirement × NAT matrix is written to out/nat-conform/ (JSON, JUnit,
 // HTML) after the suite. Needs root.
 package nat_test
@@ -81,7 +83,7 @@ var _ = Describe("NAT conformance", func() {
 				mu.Unlock()
 				AddReportEntry("measured", res.Outcome.Observed)
 				Expect(res.Outcome.Err).To(BeEmpty(), "the check could not run")
-				exp, ok := conform.Expected(t.Profile)
+				exp, ok := conform.ExpectedFor(t)
 				if !ok {
 					Skip("no oracle for profile " + t.Profile + ": measured " + res.Outcome.Observed)
 				}

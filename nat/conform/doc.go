@@ -3,7 +3,10 @@
 // outside the box, each with a check that measures it through a real
 // gateway built by sim/topology (one home with the NAT under test and two
 // LAN hosts; servers s1 with two addresses and s2), and an oracle of what
-// each built-in NAT profile is expected to do. Matrix turns the outcomes
+// each built-in NAT profile is expected to do: for a userspace profile it is
+// derived from the table.Behavior its profile and nat_options configure
+// (ExpectedFromBehavior), for a kernel profile it is Linux's documented
+// behaviour. Matrix turns the outcomes
 // into a reports.Run, so the JSON, JUnit and HTML writers produce the
 // requirement × NAT matrix.
 //

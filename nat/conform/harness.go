@@ -105,12 +105,19 @@ func New(ctx context.Context, cat *runner.Catalog, t Target, speed float64) (*Ha
 }
 
 // Close closes every socket the checks opened and tears the topology down.
+// TCP connections are aborted (RST, no FIN handshake): a graceful close
+// whose FIN or last ACK is still in flight when the NAT stops leaves an
+// orphan socket that retransmits for minutes and keeps its namespace, and
+// with it the topology's links, alive.
 func (h *Harness) Close() error {
 	h.mu.Lock()
 	cs := h.closers
 	h.closers = nil
 	h.mu.Unlock()
 	for i := len(cs) - 1; i >= 0; i-- {
+		if tc, ok := cs[i].(*net.TCPConn); ok {
+			tc.SetLinger(0)
+		}
 		cs[i].Close()
 	}
 	_, err := h.Topo.Close()

@@ -17,7 +17,7 @@ type Matrix struct {
 // Verdict judges one result against its profile's oracle: whether it
 // passed, and the expected behaviour as text.
 func Verdict(r Result) (bool, string) {
-	exp, ok := Expected(r.Profile)
+	exp, ok := ExpectedFor(Target{Profile: r.Profile, Options: r.Options})
 	if !ok {
 		return r.Outcome.Err == "", fmt.Sprintf("%s (no oracle for %s: measured only)", r.Requirement.Level, r.Profile)
 	}

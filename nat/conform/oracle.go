@@ -23,6 +23,10 @@ var kernelExpect = map[string]map[string]Expect{
 
 func kernelCommon(mapping, filtering string, fullcone bool) map[string]Expect {
 	eim, eif := mapping == "EIM", filtering == "EIF"
+	preserved := "preserved" // masquerade keeps a free source port
+	if !eim {
+		preserved = "not preserved" // fully-random
+	}
 	det := Expect{Complies: false, Applicable: true, Behaviour: "not deterministic",
 		Why: "masquerade keeps 5-tuples unique, not mappings: when another host holds the port towards one destination, a new destination gets another port"}
 	if !eim {
@@ -31,7 +35,7 @@ func kernelCommon(mapping, filtering string, fullcone bool) map[string]Expect {
 	return map[string]Expect{
 		"RFC4787 REQ-1":  {Complies: eim, Applicable: true, Behaviour: mapping},
 		"RFC4787 REQ-2":  {Applicable: false, Why: "one WAN address"},
-		"RFC4787 REQ-3":  {Complies: true, Applicable: true, Behaviour: "no overloading", Why: "nf_nat picks another port on a 5-tuple clash"},
+		"RFC4787 REQ-3":  {Complies: true, Applicable: true, Behaviour: "no overloading, port " + preserved, Why: "nf_nat picks another port on a 5-tuple clash"},
 		"RFC4787 REQ-4":  {Complies: false, Applicable: true, Behaviour: "parity not preserved", Why: "nf_nat picks a random port on a clash"},
 		"RFC4787 REQ-5":  {Complies: fullcone, Applicable: true, Why: "conntrack: 30 s for a flow with one reply, 120 s once it is a stream; the full-cone map keeps 120 s from the last outbound packet"},
 		"RFC4787 REQ-6":  {Complies: true, Applicable: true, Behaviour: "outbound+inbound refresh", Why: "conntrack refreshes on packets in both directions"},
@@ -53,10 +57,26 @@ func kernelCommon(mapping, filtering string, fullcone bool) map[string]Expect {
 	}
 }
 
-// Expected returns the expectations of a profile, or false if there is no
-// oracle for it (its outcomes are then reported, not judged).
+// Expected returns the expectations of a profile with its default options,
+// or false if there is no oracle for it (its outcomes are then reported, not
+// judged).
 func Expected(profile string) (map[string]Expect, bool) {
-	e, ok := kernelExpect[profile]
+	return ExpectedFor(Target{Profile: profile})
+}
+
+// ExpectedFor returns the expectations of a target: for a userspace NAT,
+// derived from the behaviour its profile and nat_options configure
+// (ExpectedFromBehavior); for a kernel profile without options, Linux's
+// documented behaviour; otherwise none.
+func ExpectedFor(t Target) (map[string]Expect, bool) {
+	if b, ok, err := BehaviorOf(t); err == nil && ok {
+		e := ExpectedFromBehavior(b)
+		return e, e != nil
+	}
+	if t.Options != "" {
+		return nil, false
+	}
+	e, ok := kernelExpect[t.Profile]
 	return e, ok
 }
 

@@ -19,7 +19,7 @@ func tcpRequirements() []Requirement {
 	return []Requirement{
 		{ID: "RFC5382 REQ-1", Title: "TCP endpoint-independent mapping", Level: MUST, Check: checkTCPMapping},
 		{ID: "RFC5382 REQ-3", Title: "TCP endpoint-independent or address-dependent filtering", Level: RECOMMENDED, Check: checkTCPFiltering},
-		{ID: "RFC5382 REQ-4", Title: "No response to an unsolicited inbound SYN for 6 s", Level: MUST, Check: checkUnsolicitedSYN},
+		{ID: "RFC5382 REQ-4", Title: "No response to an unsolicited inbound SYN for 6 s", Level: MUST, Speed: 10, Check: checkUnsolicitedSYN},
 		{ID: "RFC5382 REQ-5", Title: "Established TCP idle timeout of at least 2 h 4 min", Level: MUST, Speed: 2000, Check: checkTCPEstablished},
 	}
 }
@@ -213,7 +213,9 @@ func checkUnsolicitedSYN(ctx context.Context, h *Harness) Outcome {
 }
 
 func checkTCPEstablished(ctx context.Context, h *Harness) Outcome {
-	const idle = 2*time.Hour + 5*time.Minute
+	// The RFC minimum less a tolerance (1.6%, 60 ms real at speed 2000)
+	// for the probe's own delay: a NAT that keeps exactly 2 h 4 min complies.
+	const idle = 2*time.Hour + 2*time.Minute
 	l, err := h.Listen(h.S1, h.S1Addr, 80)
 	if err != nil {
 		return failed(err)

@@ -123,7 +123,7 @@ func checkOverloading(ctx context.Context, h *Harness) Outcome {
 	}
 	dst := netip.AddrPortFrom(h.S1Addr, 3478)
 	var obs []string
-	ok := true
+	ok, preserved := true, false
 	for _, port := range []int{40000, 700} {
 		c1, m1, err := h.Mapping(h.LAN1, port, s1, dst)
 		if err != nil {
@@ -137,6 +137,9 @@ func checkOverloading(ctx context.Context, h *Harness) Outcome {
 		_, got1 := Deliver(s1, m1, c1, back1, 500*time.Millisecond)
 		_, got2 := Deliver(s1, m2, c2, back2, 500*time.Millisecond)
 		distinct := m1 != m2 && got1 && got2
+		if port == 40000 {
+			preserved = m1.Port() == 40000 // the first host, its port free
+		}
 		ok = ok && distinct
 		low := port < 1024
 		keptRange := (m2.Port() < 1024) == low
@@ -147,6 +150,7 @@ func checkOverloading(ctx context.Context, h *Harness) Outcome {
 	if !ok {
 		label = "port overloading"
 	}
+	label += map[bool]string{true: ", port preserved", false: ", port not preserved"}[preserved]
 	return comply(ok, label, "%s", Listing(obs...))
 }
 
@@ -163,9 +167,13 @@ func checkParity(ctx context.Context, h *Harness) Outcome {
 		return failed(err)
 	}
 	dst := netip.AddrPortFrom(h.S1Addr, 3478)
+	// Ports in pairs, odd first (41001, 41000, 41003, ...): lan1 finds each
+	// taken by lan0, and an allocator that ignores parity gives the odd port
+	// the next free one, which is even (a preserving or sequential NAT).
 	kept, total, remapped := 0, 0, 0
 	for _, lan := range []*topology.Live{h.LAN1, h.LAN2} {
-		for p := 41000; p < 41016; p++ {
+		for i := 41000; i < 41016; i++ {
+			p := i ^ 1
 			_, m, err := h.Mapping(lan, p, s1, dst)
 			if err != nil {
 				return failed(err)
@@ -189,6 +197,10 @@ func checkParity(ctx context.Context, h *Harness) Outcome {
 // lifetimeProbes are the idle times (simulated) after which mappings are probed from outside.
 var lifetimeProbes = []time.Duration{15 * time.Second, 25 * time.Second, 35 * time.Second, 50 * time.Second, 70 * time.Second,
 	100 * time.Second, 116 * time.Second, 125 * time.Second, 150 * time.Second, 200 * time.Second, 310 * time.Second}
+
+// checkRefresh sends a datagram every refreshEvery for refreshWindow, then
+// probes the mappings (simulated times).
+const refreshWindow, refreshEvery = 330 * time.Second, 15 * time.Second
 
 // lifetimeTolerance is how much short of 2 minutes a measured lifetime may be.
 const lifetimeTolerance = 4 * time.Second
@@ -243,7 +255,11 @@ func checkUDPLifetime(ctx context.Context, h *Harness) Outcome {
 	s, sOK := bracket(stream)
 	r, rOK := bracket(single)
 	ok := sOK && rOK
-	return comply(ok, "", "after one request and its reply: %s; after a 90 s two-way exchange: %s (speed %g, tolerance %v)", r, s, h.Speed, lifetimeTolerance)
+	label := lifetimeBracket(lifetimeProbes, probesAlive(single))
+	if streamLabel := lifetimeBracket(lifetimeProbes, probesAlive(stream)); streamLabel != label {
+		label = "unreplied " + label + ", stream " + streamLabel
+	}
+	return comply(ok, label, "after one request and its reply: %s; after a 90 s two-way exchange: %s (speed %g, tolerance %v)", r, s, h.Speed, lifetimeTolerance)
 }
 
 // probeAll probes each pair of mappings (one of each list) from s1 after the idle times in lifetimeProbes.
@@ -295,6 +311,45 @@ func bracket(ps []*probe) (string, bool) {
 	return fmt.Sprintf("alive after %v idle, gone after %v", alive.Round(time.Second), dead.Round(time.Second)), ok
 }
 
+// lifetimeBracket names the probe interval in which mappings probed after
+// the idle times probes (nominal, simulated) stopped answering: "lifetime
+// 200s-310s", "lifetime under 15s", "lifetime over 310s".
+func lifetimeBracket(probes []time.Duration, alive []bool) string {
+	last := -1 // the last probe answered before the first silent one
+	for i := range probes {
+		if !alive[i] {
+			break
+		}
+		last = i
+	}
+	switch {
+	case last < 0:
+		return fmt.Sprintf("lifetime under %v", probes[0])
+	case last == len(probes)-1:
+		return fmt.Sprintf("lifetime over %v", probes[last])
+	}
+	return fmt.Sprintf("lifetime %v-%v", probes[last], probes[last+1])
+}
+
+// lifetimeLabel is the lifetimeBracket a mapping that lives exactly timeout
+// after its last packet shows.
+func lifetimeLabel(probes []time.Duration, timeout time.Duration) string {
+	alive := make([]bool, len(probes))
+	for i, p := range probes {
+		alive[i] = p < timeout
+	}
+	return lifetimeBracket(probes, alive)
+}
+
+// probesAlive is which probes of ps were answered.
+func probesAlive(ps []*probe) []bool {
+	alive := make([]bool, len(ps))
+	for i, p := range ps {
+		alive[i] = p.after != 0 && p.alive
+	}
+	return alive
+}
+
 func checkRefresh(ctx context.Context, h *Harness) Outcome {
 	s1, err := h.UDP(h.S1, h.S1Addr, 3478)
 	if err != nil {
@@ -312,7 +367,7 @@ func checkRefresh(ctx context.Context, h *Harness) Outcome {
 		}
 		ps[i] = &probe{c: c, m: m}
 	}
-	const window, every = 330 * time.Second, 15 * time.Second
+	window, every := refreshWindow, refreshEvery
 	start := time.Now()
 	for t := time.Duration(0); t < window; t += every { // the first refresh right away: unreplied flows may live 1 s real
 		if err := h.WaitUntil(ctx, start, t); err != nil {
@@ -437,8 +492,10 @@ func checkHairpin(ctx context.Context, h *Harness) Outcome {
 	switch {
 	case !got1 && !got2:
 		return comply(false, "no hairpinning", "%s", obs)
-	case (got2 && from2 != m1) || (got1 && from1 != m2):
+	case (got2 && from2.Addr() != h.Public) || (got1 && from1.Addr() != h.Public):
 		return comply(false, "hairpinning with internal source", "%s", obs)
+	case (got2 && from2 != m1) || (got1 && from1 != m2):
+		obs += " (a dependent mapping: the sender's mapping towards the other's external endpoint)"
 	}
 	return comply(true, "hairpinning", "%s", obs)
 }

@@ -146,7 +146,10 @@ func (m *Masquerade) Reset() error {
 
 // WANChanged flushes conntrack: masquerade mappings of the old address are void.
 func (m *Masquerade) WANChanged(addr netip.Prefix) error {
+	p := m.pm()
+	p.mu.Lock()
 	m.link.WANAddr = addr // port mappings are made on the new address
+	p.mu.Unlock()
 	return m.Reset()
 }
 

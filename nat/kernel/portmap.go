@@ -146,7 +146,12 @@ func (m *Masquerade) PortMappings() []nat.PortMapping {
 }
 
 // ExternalAddr is the WAN address (nat.PortMapper).
-func (m *Masquerade) ExternalAddr() netip.Addr { return m.link.WANAddr.Addr() }
+func (m *Masquerade) ExternalAddr() netip.Addr {
+	p := m.pm()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return m.link.WANAddr.Addr()
+}
 
 // resetPortMaps drops every mapping, as a reboot or a WAN change does.
 func (m *Masquerade) resetPortMaps() error {

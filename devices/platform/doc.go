@@ -16,8 +16,14 @@
 // the nftables rule that silences the kernel's RSTs), then exchanges an RTSP
 // OPTIONS over it.
 //
-// It does not keep TCP connections alive after the RTSP exchange, relay
-// media, or retry a camera after connect_failed or camera_lost.
+// A camera lost to unanswered keepalives is connected again through its
+// trigger at the trigger's next registration refresh (platform.reconnect);
+// a trigger that registers from a new public address (WAN change) makes its
+// cameras new resources. A camera whose connection failed is not retried
+// until then: the NAT in front of it did not let it through.
+//
+// It does not keep TCP connections alive after the RTSP exchange or relay
+// media.
 //
 // Events: platform.register, platform.refresh, platform.register_refused,
 // platform.resource(_<home group>), platform.shared_private_ip,
@@ -26,5 +32,5 @@
 // platform.keepalive_ok(_<home group>), platform.camera_lost(_<home group>) with silence,
 // platform.untranslated (a UDP answer from the camera's private address),
 // platform.tcp_untranslated(_<home group>) (a SYN-ACK that left its home without NAT),
-// platform.rtsp_ok.
+// platform.rtsp_ok, platform.reconnect.
 package platform

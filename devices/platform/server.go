@@ -84,13 +84,15 @@ type key struct {
 // resource is one camera the platform knows.
 type resource struct {
 	key
+	idx       uint32 // the resource's number, the indication's request id
 	id        string // Call-ID of its SIP dialogue
 	node      string // trigger node, for the home group
 	cam       Reported
 	mu        sync.Mutex
 	public    netip.AddrPort // the camera's public address, once connected
 	sentAt    time.Time      // last indication
-	connected chan struct{}
+	connected chan struct{}  // closed on the camera's first answer; fresh for each reconnection
+	lost      bool           // keepalives went unanswered: the next registration reconnects it
 	lastSeen  time.Time
 	cseq      int
 }
@@ -177,7 +179,17 @@ func (s *Server) register(ctx context.Context, r Register, from netip.AddrPort) 
 	s.triggers[r.Trigger] = from
 	for _, c := range r.Cameras {
 		k := key{trigger: from, camera: c.Addr.Addr()}
-		if _, ok := s.resources[k]; ok {
+		if res, ok := s.resources[k]; ok {
+			res.mu.Lock()
+			again := res.lost
+			if again {
+				res.lost, res.public, res.connected = false, netip.AddrPort{}, make(chan struct{})
+			}
+			res.mu.Unlock()
+			if again {
+				s.env.Log.Info("platform.reconnect", "trigger", from.String(), "camera", c.Addr.String())
+				s.wg.Go(func() { s.drive(ctx, res) })
+			}
 			continue
 		}
 		for other := range s.resources {
@@ -187,7 +199,7 @@ func (s *Server) register(ctx context.Context, r Register, from netip.AddrPort) 
 			}
 		}
 		s.n++
-		res := &resource{key: k, id: fmt.Sprintf("cam%d-%s", s.n, s.env.Node), node: r.Trigger, cam: c, connected: make(chan struct{})}
+		res := &resource{key: k, idx: uint32(s.n), id: fmt.Sprintf("cam%d-%s", s.n, s.env.Node), node: r.Trigger, cam: c, connected: make(chan struct{})}
 		s.resources[k] = res
 		s.byCallID[res.id] = res
 		s.env.Log.Info("platform.resource", "trigger", from.String(), "camera", c.Addr.String(), "type", c.Type)
@@ -199,6 +211,9 @@ func (s *Server) register(ctx context.Context, r Register, from netip.AddrPort) 
 // drive connects one camera (S6–S9), then keeps it (S10).
 func (s *Server) drive(ctx context.Context, r *resource) {
 	g := group(r.node)
+	r.mu.Lock()
+	connected := r.connected
+	r.mu.Unlock()
 	for attempt := 0; attempt <= s.Options.Retries; attempt++ {
 		if err := s.indicate(r); err != nil {
 			s.env.Log.Info("platform.send_error", "err", err.Error())
@@ -206,7 +221,7 @@ func (s *Server) drive(ctx context.Context, r *resource) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-r.connected:
+		case <-connected:
 			r.mu.Lock()
 			latency := s.env.Clock.Sim(time.Since(r.sentAt))
 			pub := r.public
@@ -226,7 +241,7 @@ func (s *Server) drive(ctx context.Context, r *resource) {
 
 // indicate sends the trigger the indication packet for one attempt (S6).
 func (s *Server) indicate(r *resource) error {
-	in := Indication{Camera: r.cam.Addr, ID: uint32(s.n)}
+	in := Indication{Camera: r.cam.Addr, ID: r.idx}
 	switch r.cam.Type {
 	case TypeSIP:
 		in.Command = SendUDPTrigger
@@ -283,6 +298,9 @@ func (s *Server) keep(ctx context.Context, r *resource) {
 		cseq, pub := r.cseq, r.public
 		r.mu.Unlock()
 		if silent > time.Duration(s.Options.LostAfter)*period+period/2 {
+			r.mu.Lock()
+			r.lost = true
+			r.mu.Unlock()
 			s.env.Log.Info("platform.camera_lost", "camera", r.cam.Addr.String(), "public", pub.String(), "silence", silent)
 			s.env.Log.Info("platform.camera_lost_" + group(r.node))
 			return
@@ -325,6 +343,7 @@ func (s *Server) serveSIP(ctx context.Context) {
 		r.mu.Lock()
 		r.lastSeen = time.Now()
 		first := !r.public.IsValid()
+		connected := r.connected
 		if first {
 			r.public = from
 		}
@@ -339,7 +358,7 @@ func (s *Server) serveSIP(ctx context.Context) {
 			}
 			msg := camera.SIPRequest("MESSAGE", fmt.Sprintf("sip:camera@%s", from), s.via(r), r.id, cseq, "connected")
 			s.sip.WriteToUDPAddrPort(msg, from)
-			close(r.connected)
+			close(connected)
 		case moved:
 			s.env.Log.Info("platform.camera_moved", "public", from.String())
 		default:

@@ -162,7 +162,13 @@ func (t *tcpSide) segment(b []byte) {
 		if bytes.HasPrefix(tcp.Payload, []byte("RTSP/1.0 200")) {
 			a.done = true
 			t.env.Log.Info("platform.rtsp_ok", "public", src.String())
-			close(a.r.connected)
+			a.r.mu.Lock()
+			select {
+			case <-a.r.connected: // an earlier attempt of this camera got there first
+			default:
+				close(a.r.connected)
+			}
+			a.r.mu.Unlock()
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/boxlab/boxlab/devices"
@@ -125,30 +126,32 @@ func (t *Trigger) Run(ctx context.Context, env *devices.Env) error {
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	done := make(chan struct{})
+	var registered atomic.Bool
 	go func() {
 		defer close(done)
-		t.receive(ctx, env, c, f, addr, cams)
+		t.receive(ctx, env, c, f, addr, cams, &registered)
 	}()
 	reg := platform.Register{Trigger: env.Node, User: t.Options.User, Password: t.Options.Password, Cameras: cams}.Marshal()
-	tick := env.Clock.NewTicker(time.Duration(t.Options.Refresh))
-	defer tick.Stop()
 	for {
 		if _, err := c.WriteToUDPAddrPort(reg, srv); err != nil {
 			env.Log.Info("trigger.send_error", "err", err.Error())
 		}
-		select {
-		case <-ctx.Done():
+		// Until the platform answers (it may not be up yet), retransmit
+		// every second like a SIP REGISTER; then refresh every period.
+		wait := time.Duration(t.Options.Refresh)
+		if !registered.Load() {
+			wait = min(wait, time.Second)
+		}
+		if env.Clock.Sleep(ctx, wait) != nil {
 			c.Close()
 			<-done
 			return nil
-		case <-tick.C:
 		}
 	}
 }
 
-func (t *Trigger) receive(ctx context.Context, env *devices.Env, c *net.UDPConn, f *forger, platformAddr netip.Addr, cams []platform.Reported) {
+func (t *Trigger) receive(ctx context.Context, env *devices.Env, c *net.UDPConn, f *forger, platformAddr netip.Addr, cams []platform.Reported, registered *atomic.Bool) {
 	buf := make([]byte, 2048)
-	registered := false
 	for {
 		n, from, err := c.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -163,9 +166,8 @@ func (t *Trigger) receive(ctx context.Context, env *devices.Env, c *net.UDPConn,
 		}
 		b := buf[:n]
 		if _, ok := platform.ParseOK(b); ok {
-			if !registered {
+			if !registered.Swap(true) {
 				env.Log.Info("trigger.registered", "cameras", len(cams))
-				registered = true
 			}
 			continue
 		}

@@ -20,6 +20,16 @@
 // (a host maps only to itself: 718 in v1, 606 in v2), permanent leases only
 // (725), remote host wildcard only (726).
 //
+// Client is a control point any device role may use against any IGD
+// (SSDP discovery, description, SOAP calls; on 725 it retries with a
+// permanent lease, on 718 it tries the next port). Two more roles close a
+// minimal seed-003 remap loop (remap.go): upnp-mapper, a LAN device that
+// maps a UDP port, answers probes on it, reports it to a monitor and maps
+// again when told; and mapmon, a server that probes every reported mapping
+// and instructs a remap on failure (events mapmon.failure_detected,
+// mapmon.instruction, mapmon.remapped with recovery). They belong in
+// devices/mapmon and devices/stb once those grow (TCP probes, NAT-PMP/PCP).
+//
 // SOAP requests are parsed strictly (ParseSOAP): at most 16 KiB, no DTD, a
 // bounded depth. It does not do GENA eventing (subscriptions get 404),
 // WANPPPConnection, IPv6 pinholes, NAT-PMP or PCP; NewEnabled=0 is recorded

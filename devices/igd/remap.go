@@ -1,0 +1,301 @@
+package igd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/boxlab/boxlab/devices"
+	"github.com/boxlab/boxlab/sim/scenario"
+)
+
+// The remap loop of seed 003, minimal: a LAN device (upnp-mapper) maps a
+// UDP port through the IGD, answers probes on it and reports its external
+// endpoint to a monitor server (mapmon) every report interval; the monitor
+// probes each reported endpoint every check interval and, when a probe
+// fails, answers the device's next report with REMAP; the device maps
+// again at once. Both ends speak one-line text datagrams:
+//
+//	device -> monitor  "MAP <node> <ip:port>"     (from the mapped port)
+//	monitor -> device  "OK" | "REMAP"
+//	monitor -> mapping "PING <seq>", answered "PONG <seq>"
+
+// MapperOptions configure upnp-mapper.
+type MapperOptions struct {
+	Monitor     string            `yaml:"monitor"`      // required: name of a mapmon server
+	MonitorPort int               `yaml:"monitor_port"` // its report port; default 7070
+	Port        int               `yaml:"port"`         // the UDP port mapped and served; default 7000
+	Lease       scenario.Duration `yaml:"lease"`        // mapping lease; renewed at half; default 120s
+	Report      scenario.Duration `yaml:"report"`       // report period; default 5s
+}
+
+// Check validates the options.
+func (o *MapperOptions) Check(s *scenario.Scenario) []scenario.FieldError {
+	var errs []scenario.FieldError
+	if !slicesHasServer(s, o.Monitor) {
+		errs = append(errs, scenario.FieldError{Field: "monitor", Msg: fmt.Sprintf("want the name of a mapmon server; got %q", o.Monitor)})
+	}
+	if o.Port < 1 || o.Port > 65535 {
+		errs = append(errs, scenario.FieldError{Field: "port", Msg: fmt.Sprintf("want a port 1..65535; got %d", o.Port)})
+	}
+	if o.Lease < 0 || o.Report <= 0 {
+		errs = append(errs, scenario.FieldError{Field: "report", Msg: "want a positive report period and a lease >= 0"})
+	}
+	return errs
+}
+
+func slicesHasServer(s *scenario.Scenario, name string) bool {
+	for _, sv := range s.Topology.Servers {
+		if sv.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// MonitorOptions configure mapmon.
+type MonitorOptions struct {
+	Port    int               `yaml:"port"`    // report port; default 7070
+	Period  scenario.Duration `yaml:"check"`   // probe period; default 5s
+	Timeout scenario.Duration `yaml:"timeout"` // a probe unanswered this long failed; default 1s
+}
+
+// Check validates the options.
+func (o *MonitorOptions) Check(*scenario.Scenario) []scenario.FieldError {
+	if o.Port < 1 || o.Port > 65535 || o.Period <= 0 || o.Timeout <= 0 || o.Timeout >= o.Period {
+		return []scenario.FieldError{{Field: "", Msg: "want a port 1..65535 and 0 < timeout < check"}}
+	}
+	return nil
+}
+
+// RemapRoles are upnp-mapper and mapmon.
+func RemapRoles() []devices.Role {
+	return []devices.Role{
+		{Name: "upnp-mapper", Doc: "LAN device: maps a UDP port through the IGD, serves probes on it, reports it to mapmon, remaps on instruction",
+			Options: func() any {
+				return &MapperOptions{MonitorPort: 7070, Port: 7000, Lease: scenario.Duration(120 * time.Second), Report: scenario.Duration(5 * time.Second)}
+			},
+			New: func(o any) (devices.Device, error) { return &Mapper{Options: *o.(*MapperOptions)}, nil }},
+		{Name: "mapmon", Doc: "server: probes every reported mapping, instructs a remap on failure, measures recovery",
+			Options: func() any {
+				return &MonitorOptions{Port: 7070, Period: scenario.Duration(5 * time.Second), Timeout: scenario.Duration(time.Second)}
+			},
+			New: func(o any) (devices.Device, error) { return &Monitor{Options: *o.(*MonitorOptions)}, nil }},
+	}
+}
+
+// Mapper is a running upnp-mapper.
+type Mapper struct {
+	Options MapperOptions
+}
+
+// Run maps, serves and reports until ctx ends.
+func (m *Mapper) Run(ctx context.Context, env *devices.Env) error {
+	mon, ok := env.Server(m.Options.Monitor)
+	if !ok {
+		return fmt.Errorf("upnp-mapper: no server %q", m.Options.Monitor)
+	}
+	c, err := env.NS.ListenUDP("udp4", &net.UDPAddr{Port: m.Options.Port})
+	if err != nil {
+		return fmt.Errorf("upnp-mapper: %w", err)
+	}
+	defer c.Close()
+	remap := make(chan struct{}, 1)
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, from, err := c.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			msg := string(buf[:n])
+			switch {
+			case strings.HasPrefix(msg, "PING "):
+				c.WriteToUDPAddrPort([]byte("PONG "+msg[5:]), from)
+			case msg == "REMAP":
+				env.Log.Info("igd.client.instructed")
+				select {
+				case remap <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	cl := NewClient(env.NS)
+	internal := netip.AddrPortFrom(env.Addr, uint16(m.Options.Port))
+	lease := time.Duration(m.Options.Lease)
+	var ext netip.AddrPort
+	var renewAt time.Duration
+	report := env.Clock.NewTicker(time.Duration(m.Options.Report))
+	defer report.Stop()
+	for {
+		now := env.Clock.Now()
+		if !ext.IsValid() || (lease > 0 && now >= renewAt) {
+			ext = m.mapOnce(ctx, env, cl, internal, lease)
+			renewAt = now + lease/2
+		}
+		if ext.IsValid() {
+			c.WriteToUDPAddrPort([]byte(fmt.Sprintf("MAP %s %s", env.Node, ext)), netip.AddrPortFrom(mon, uint16(m.Options.MonitorPort)))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-report.C:
+		case <-remap:
+			ext = netip.AddrPort{}
+			cl.Control = "" // the IGD may have moved or rebooted: discover again
+		}
+	}
+}
+
+func (m *Mapper) mapOnce(ctx context.Context, env *devices.Env, cl *Client, internal netip.AddrPort, lease time.Duration) netip.AddrPort {
+	start := time.Now()
+	if cl.Control == "" {
+		if err := cl.Discover(ctx, 2*time.Second); err != nil {
+			env.Log.Info("igd.client.no_upnp", "err", err.Error())
+			return netip.AddrPort{}
+		}
+	}
+	ext, err := cl.Map(ctx, "udp", internal, uint16(m.Options.Port), lease)
+	var f *Fault
+	if errors.As(err, &f) {
+		env.Log.Info("igd.client.map_failed", "code", float64(f.Code))
+		return netip.AddrPort{}
+	}
+	if err != nil {
+		env.Log.Info("igd.client.map_failed", "err", err.Error())
+		cl.Control = ""
+		return netip.AddrPort{}
+	}
+	env.Log.Info("igd.client.mapped", "external", ext.String(), "took", time.Since(start))
+	return ext
+}
+
+// Monitor is a running mapmon.
+type Monitor struct {
+	Options MonitorOptions
+
+	mu   sync.Mutex
+	devs map[string]*watched
+}
+
+type watched struct {
+	ext        netip.AddrPort
+	failedAt   time.Duration // scenario time of the first failed probe; -1 = valid
+	instructed bool          // REMAP sent for this failure
+	pong       uint64
+}
+
+// Run receives reports and probes until ctx ends.
+func (m *Monitor) Run(ctx context.Context, env *devices.Env) error {
+	m.devs = map[string]*watched{}
+	rc, err := env.NS.ListenUDP("udp4", &net.UDPAddr{Port: m.Options.Port})
+	if err != nil {
+		return fmt.Errorf("mapmon: %w", err)
+	}
+	defer rc.Close()
+	pc, err := env.NS.ListenUDP("udp4", &net.UDPAddr{})
+	if err != nil {
+		return fmt.Errorf("mapmon: %w", err)
+	}
+	defer pc.Close()
+	go m.reports(env, rc)
+	go m.pongs(pc)
+	t := env.Clock.NewTicker(time.Duration(m.Options.Period))
+	defer t.Stop()
+	var seq uint64
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		seq++
+		m.mu.Lock()
+		for _, d := range m.devs {
+			pc.WriteToUDPAddrPort(fmt.Appendf(nil, "PING %d", seq), d.ext)
+		}
+		m.mu.Unlock()
+		if env.Clock.Sleep(ctx, time.Duration(m.Options.Timeout)) != nil {
+			return nil
+		}
+		now := env.Clock.Now()
+		m.mu.Lock()
+		for node, d := range m.devs {
+			ok := d.pong == seq
+			switch {
+			case ok && d.failedAt >= 0:
+				env.Log.Info("mapmon.remapped", "device", node, "recovery", now-d.failedAt)
+				d.failedAt, d.instructed = -1, false
+			case !ok && d.failedAt < 0:
+				env.Log.Info("mapmon.failure_detected", "device", node, "external", d.ext.String())
+				d.failedAt = now
+			}
+			if ok {
+				env.Log.Info("mapmon.valid", "device", node)
+			} else {
+				env.Log.Info("mapmon.invalid", "device", node)
+			}
+		}
+		m.mu.Unlock()
+	}
+}
+
+func (m *Monitor) reports(env *devices.Env, c *net.UDPConn) {
+	buf := make([]byte, 512)
+	for {
+		n, from, err := c.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			return
+		}
+		f := strings.Fields(string(buf[:n]))
+		if len(f) != 3 || f[0] != "MAP" {
+			continue
+		}
+		ext, err := netip.ParseAddrPort(f[2])
+		if err != nil {
+			continue
+		}
+		m.mu.Lock()
+		d := m.devs[f[1]]
+		if d == nil {
+			d = &watched{failedAt: -1}
+			m.devs[f[1]] = d
+			env.Log.Info("mapmon.reported", "device", f[1], "external", ext.String())
+		}
+		d.ext = ext
+		reply := "OK"
+		if d.failedAt >= 0 && !d.instructed { // once per failure
+			reply, d.instructed = "REMAP", true
+			env.Log.Info("mapmon.instruction", "device", f[1])
+		}
+		m.mu.Unlock()
+		c.WriteToUDPAddrPort([]byte(reply), from)
+	}
+}
+
+func (m *Monitor) pongs(c *net.UDPConn) {
+	buf := make([]byte, 512)
+	for {
+		n, from, err := c.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			return
+		}
+		var seq uint64
+		if _, err := fmt.Sscanf(string(buf[:n]), "PONG %d", &seq); err != nil {
+			continue
+		}
+		m.mu.Lock()
+		for _, d := range m.devs {
+			if d.ext == from {
+				d.pong = seq
+			}
+		}
+		m.mu.Unlock()
+	}
+}

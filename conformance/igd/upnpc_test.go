@@ -42,3 +42,21 @@ var _ = DescribeTable("Real peer: upnpc discovers the IGD and maps ports that fo
 	Entry("IGD:2 on the kernel NAT (linux)", "linux", 2),
 	Entry("IGD:1 on the userspace NAT (port-restricted-cone)", "port-restricted-cone", 1),
 )
+
+// upnpc's IGD:2 commands: AddAnyPortMapping (-n), GetListOfPortMappings
+// (-L) and DeletePortMappingRange (-N).
+var _ = It("Real peer: upnpc uses the IGD:2 actions AddAnyPortMapping, GetListOfPortMappings, DeletePortMappingRange", func() {
+	l := newLab("linux", *igd.DefaultOptions())
+	box := addrOf(l.topo, "home0-box0").String()
+	out := l.upnpc("home0-box0", "-n", box, "46000", "46000", "TCP", "600")
+	Expect(out).NotTo(ContainSubstring("failed"))
+	out = l.upnpc("home0-box0", "-n", box, "46001", "46000", "TCP", "600")
+	Expect(out).NotTo(ContainSubstring("failed"))
+	out = l.upnpc("home0-box0", "-L")
+	Expect(out).To(MatchRegexp(`TCP\s+46000->` + box + `:46000`))
+	Expect(out).To(MatchRegexp(`TCP\s+46001->` + box + `:46001 .* [56]\d\d`), "AddAnyPortMapping moved it to another port; the lease is listed")
+	out = l.upnpc("home0-box0", "-N", "46000", "46001", "TCP", "1")
+	Expect(out).NotTo(ContainSubstring("failed"))
+	_, code := l.soap("home0-box0", 1, "GetGenericPortMappingEntry", "NewPortMappingIndex", "0")
+	Expect(code).To(Equal(713), "the range is gone")
+})

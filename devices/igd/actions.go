@@ -367,6 +367,9 @@ func (s *Server) list(r Request) ([]arg, error) {
 		n++
 		b.WriteString("<p:PortMappingEntry>")
 		for _, a := range s.entryArgs(e, true) {
+			if a.name == "NewLeaseDuration" {
+				a.name = "NewLeaseTime" // the PortMappingList schema's name for it
+			}
 			fmt.Fprintf(&b, "<p:%s>%s</p:%s>", a.name, xmlEscape(a.value), a.name)
 		}
 		b.WriteString("</p:PortMappingEntry>")

@@ -159,7 +159,11 @@ func responseXML(service, action string, out []arg) []byte {
 		`<s:Body><u:%sResponse xmlns:u="%s">`, soapEnvNS, action, service)
 	for _, a := range out {
 		fmt.Fprintf(&b, "<%s>", a.name)
-		xml.EscapeText(&b, []byte(a.value))
+		if a.name == "NewPortListing" { // an XML document as a string: miniupnpd sends it as CDATA and miniupnpc expects that
+			b.WriteString("<![CDATA[" + strings.ReplaceAll(a.value, "]]>", "]]]]><![CDATA[>") + "]]>")
+		} else {
+			xml.EscapeText(&b, []byte(a.value))
+		}
 		fmt.Fprintf(&b, "</%s>", a.name)
 	}
 	fmt.Fprintf(&b, "</u:%sResponse></s:Body></s:Envelope>\r\n", action)

@@ -54,7 +54,7 @@ var _ = It("Real peer: upnpc uses the IGD:2 actions AddAnyPortMapping, GetListOf
 	Expect(out).NotTo(ContainSubstring("failed"))
 	out = l.upnpc("home0-box0", "-L")
 	Expect(out).To(MatchRegexp(`TCP\s+46000->` + box + `:46000`))
-	Expect(out).To(MatchRegexp(`TCP\s+46001->` + box + `:46001 .* [56]\d\d`), "AddAnyPortMapping moved it to another port; the lease is listed")
+	Expect(out).To(MatchRegexp(`TCP\s+46001->`+box+`:46001 .* [56]\d\d`), "AddAnyPortMapping moved it to another port; the lease is listed")
 	out = l.upnpc("home0-box0", "-N", "46000", "46001", "TCP", "1")
 	Expect(out).NotTo(ContainSubstring("failed"))
 	_, code := l.soap("home0-box0", 1, "GetGenericPortMappingEntry", "NewPortMappingIndex", "0")

@@ -268,6 +268,26 @@ var _ = Describe("IGD profiles of real gateways", func() {
 		Expect(l.add("home0-box0", "TCP", 44001, 44001, 0)).To(Equal(0))
 	})
 
+	DescribeTable("keep_on_wan_change: mappings survive a WAN change on the new address (miniupnpd: DNAT without -d)",
+		func(profile string) {
+			o := *igd.DefaultOptions()
+			o.KeepOnWANChange = true
+			l := newLab(profile, o)
+			Expect(l.add("home0-box0", "UDP", 47000, 47000, 3600)).To(Equal(0))
+			old := l.wan()
+			_, err := l.topo.ChangeWAN(l.topo.Node("home0-gw"))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(l.wan()).NotTo(Equal(old))
+			Eventually(func() int {
+				_, code := l.soap("home0-box0", 1, "GetSpecificPortMappingEntry", "NewRemoteHost", "", "NewExternalPort", "47000", "NewProtocol", "UDP")
+				return code
+			}, 3*time.Second, 200*time.Millisecond).Should(Equal(0), "re-installed within the watcher's tick")
+			Expect(l.inboundFrom(9901, "home0-box0", 47000, netip.AddrPortFrom(l.wan(), 47000))).To(BeTrue())
+		},
+		Entry("kernel NAT", "linux"),
+		Entry("userspace NAT", "symmetric"),
+	)
+
 	It("IGDv1 only: v2 actions are 401 and the v2 service URN is not found", func() {
 		o := *igd.DefaultOptions()
 		o.Version = 1

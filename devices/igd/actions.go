@@ -183,6 +183,7 @@ func (s *Server) add(r Request, from netip.Addr, any bool) (uint16, error) {
 	s.mu.Lock()
 	s.meta[key{proto, got.External.Port()}] = meta{desc: r.Args["NewPortMappingDescription"], enabled: enabled}
 	s.mu.Unlock()
+	s.keep(got)
 	s.log.Info("igd.mapping_added", "proto", proto, "external", got.External.String(), "internal", got.Internal.String(),
 		"lease", float64(lease))
 	return got.External.Port(), nil
@@ -230,6 +231,7 @@ func (s *Server) del(r Request, from netip.Addr) error {
 		}
 		return ErrActionFailed
 	}
+	s.forget(proto, port)
 	s.log.Info("igd.mapping_deleted", "proto", proto, "external_port", float64(port))
 	return nil
 }
@@ -270,6 +272,7 @@ func (s *Server) delRange(r Request, from netip.Addr) error {
 			continue
 		}
 		if s.cfg.Mapper.DeletePortMapping(proto, p) == nil {
+			s.forget(proto, p)
 			n++
 		}
 	}

@@ -18,7 +18,11 @@
 //
 // Profiles of real gateways are options: off, version 1 only, secure mode
 // (a host maps only to itself: 718 in v1, 606 in v2), permanent leases only
-// (725), remote host wildcard only (726).
+// (725), remote host wildcard only (726), keep mappings across a WAN
+// address change (re-installed on the new address, as miniupnpd's rules
+// survive it; by default they are lost with the NAT's state). A reboot
+// always loses them. Not yet: a gateway behind CGNAT reporting a
+// non-public external address is a topology (isp:), not an option.
 //
 // Client is a control point any device role may use against any IGD
 // (SSDP discovery, description, SOAP calls; on 725 it retries with a

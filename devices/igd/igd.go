@@ -16,6 +16,7 @@ type Options struct {
 	Version                int               `yaml:"version"`                   // 1 (IGDv1 only) or 2 (IGD:2, answers v1 requests too); default 2
 	Secure                 bool              `yaml:"secure"`                    // a host may map (and delete) only to itself (miniupnpd secure_mode)
 	PermanentOnly          bool              `yaml:"permanent_only"`            // a lease other than 0 gets 725 OnlyPermanentLeasesSupported
+	KeepOnWANChange        bool              `yaml:"keep_on_wan_change"`        // re-install mappings on the new WAN address (miniupnpd: rules have no -d)
 	RemoteHostWildcardOnly bool              `yaml:"remote_host_wildcard_only"` // a NewRemoteHost other than "" gets 726
 	Port                   int               `yaml:"port"`                      // HTTP port on the LAN address; default 5000
 	NotifyInterval         scenario.Duration `yaml:"notify_interval"`           // NOTIFY alive period, real time; default 900s
@@ -84,7 +85,7 @@ func (d *Device) Run(ctx context.Context, env *devices.Env) error {
 	if len(env.LAN) == 0 {
 		return errors.New("igd: the node has no LAN address (not a gateway)")
 	}
-	s, err := Start(Config{NS: env.NS, Mapper: env.PortMapper, LAN: env.LAN[0].Addr(), Options: d.Options, Log: env.Log, Name: env.Node})
+	s, err := Start(Config{NS: env.NS, Mapper: env.PortMapper, LAN: env.LAN[0].Addr(), Options: d.Options, Log: env.Log, Name: env.Node, Now: env.Clock.Now})
 	if err != nil {
 		return err
 	}

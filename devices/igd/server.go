@@ -27,6 +27,9 @@ type Config struct {
 	Options Options
 	Log     *slog.Logger // events: igd.*
 	Name    string       // seeds the UUID; the node name
+	// Now is scenario time, the clock mapping leases run on; default real
+	// time since Start.
+	Now func() time.Duration
 }
 
 // Server is one running IGD: an HTTP server for descriptions and control,
@@ -42,6 +45,7 @@ type Server struct {
 
 	mu   sync.Mutex
 	meta map[key]meta
+	kept map[key]keptMapping // with KeepOnWANChange: what to re-install on a new WAN address
 
 	http      *http.Server
 	ssdp      *ssdp
@@ -67,7 +71,10 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, version: o.Version, log: cfg.Log, meta: map[key]meta{}, started: time.Now(), bootID: time.Now().Unix()}
+	s := &Server{cfg: cfg, version: o.Version, log: cfg.Log, meta: map[key]meta{}, kept: map[key]keptMapping{}, started: time.Now(), bootID: time.Now().Unix()}
+	if s.cfg.Now == nil {
+		s.cfg.Now = func() time.Duration { return time.Since(s.started) }
+	}
 	s.httpAddr = netip.AddrPortFrom(cfg.LAN, uint16(o.Port)).String()
 	l, err := cfg.NS.Listen("tcp4", s.httpAddr)
 	if err != nil {
@@ -108,6 +115,7 @@ func (s *Server) Rebooted() {
 	s.mu.Lock()
 	s.bootID++
 	clear(s.meta)
+	clear(s.kept)
 	s.mu.Unlock()
 	s.ssdp.notify("ssdp:alive")
 }
@@ -251,4 +259,57 @@ func listenSSDP(nsh *ns.NS, lan netip.Addr) (*net.UDPConn, error) {
 		return nil, fmt.Errorf("igd: ssdp join %v: %w", ssdpGroup, err)
 	}
 	return c, nil
+}
+
+// keptMapping is a mapping to re-install after a WAN address change.
+type keptMapping struct {
+	pm      nat.PortMapping
+	expires time.Duration // scenario time; 0 = permanent
+}
+
+func (s *Server) keep(pm nat.PortMapping) {
+	if !s.cfg.Options.KeepOnWANChange {
+		return
+	}
+	k := keptMapping{pm: pm}
+	if pm.Lifetime > 0 {
+		k.expires = s.cfg.Now() + pm.Lifetime
+	}
+	s.mu.Lock()
+	s.kept[key{pm.Proto, pm.External.Port()}] = k
+	s.mu.Unlock()
+}
+
+func (s *Server) forget(proto string, port uint16) {
+	s.mu.Lock()
+	delete(s.kept, key{proto, port})
+	s.mu.Unlock()
+}
+
+// reinstall puts the kept mappings back on the new WAN address with the
+// lease they had left, as a gateway whose forwarding rules do not name
+// its address keeps them.
+func (s *Server) reinstall() {
+	s.mu.Lock()
+	kept := make([]keptMapping, 0, len(s.kept))
+	for k, m := range s.kept {
+		if m.expires > 0 && m.expires <= s.cfg.Now() {
+			delete(s.kept, k)
+			continue
+		}
+		kept = append(kept, m)
+	}
+	s.mu.Unlock()
+	for _, m := range kept {
+		pm := m.pm
+		pm.External = netip.AddrPortFrom(netip.Addr{}, pm.External.Port())
+		if m.expires > 0 {
+			pm.Lifetime = m.expires - s.cfg.Now()
+		}
+		if _, err := s.cfg.Mapper.AddPortMapping(pm); err != nil {
+			s.log.Info("igd.reinstall_failed", "proto", pm.Proto, "external_port", float64(pm.External.Port()), "err", err.Error())
+			continue
+		}
+		s.log.Info("igd.reinstalled", "proto", pm.Proto, "external_port", float64(pm.External.Port()))
+	}
 }

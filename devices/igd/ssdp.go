@@ -222,6 +222,7 @@ func (d *ssdp) announce() {
 				d.s.bootID++
 				d.s.mu.Unlock()
 				d.s.log.Info("igd.wan_changed", "wan", now.String())
+				d.s.reinstall()
 				d.notify("ssdp:alive")
 			}
 		}

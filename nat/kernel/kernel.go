@@ -155,6 +155,7 @@ func (m *Masquerade) WANChanged(addr netip.Prefix) error {
 
 // Close removes the table; conntrack entries age out with the namespace.
 func (m *Masquerade) Close() error {
+	m.stopPortMaps()
 	c, err := nftables.New(nftables.WithNetNSFd(m.link.NS.Fd()))
 	if err != nil {
 		return err

@@ -38,6 +38,7 @@ type portmaps struct {
 	byKey   map[pmKey]*pmEntry
 	fwdRule bool // the forward accept is installed
 	timer   *time.Timer
+	closed  bool // Close ran: no more rule changes
 }
 
 type pmKey struct {
@@ -191,6 +192,18 @@ func (m *Masquerade) resetPortMaps() error {
 	return m.syncLocked(p, time.Now())
 }
 
+// stopPortMaps stops the lease timer; the rules go with the table.
+func (m *Masquerade) stopPortMaps() {
+	p := m.pm()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
+	}
+	p.closed = true
+}
+
 func (m *Masquerade) pm() *portmaps {
 	m.pmOnce.Do(func() { m.maps = &portmaps{byKey: map[pmKey]*pmEntry{}} })
 	return m.maps
@@ -256,7 +269,7 @@ func (m *Masquerade) syncLocked(p *portmaps, now time.Time) error {
 		p.timer = time.AfterFunc(next.Sub(now), func() {
 			p.mu.Lock()
 			defer p.mu.Unlock()
-			if p.expireLocked(time.Now()) {
+			if !p.closed && p.expireLocked(time.Now()) {
 				if err := m.syncLocked(p, time.Now()); err != nil && m.link.Log != nil {
 					m.link.Log.Error("nat.portmap_error", "node", m.link.Node, "err", err.Error())
 				}

@@ -22,15 +22,17 @@
 // cameras new resources. A camera whose connection failed is not retried
 // until then: the NAT in front of it did not let it through.
 //
-// It does not keep TCP connections alive after the RTSP exchange or relay
-// media.
+// It does not expire registrations (expires is only announced), keep TCP
+// connections alive after the RTSP exchange, or relay media.
 //
-// Events: platform.register, platform.refresh, platform.register_refused,
-// platform.resource(_<home group>), platform.shared_private_ip,
-// platform.indication, platform.connected(_<home group>) with latency,
-// platform.connect_failed(_<home group>), platform.keepalive,
-// platform.keepalive_ok(_<home group>), platform.camera_lost(_<home group>) with silence,
-// platform.untranslated (a UDP answer from the camera's private address),
-// platform.tcp_untranslated(_<home group>) (a SYN-ACK that left its home without NAT),
-// platform.rtsp_ok, platform.reconnect.
+// Events (the home group is the trigger node's, e.g. lin for lin3-trigger0,
+// so a scenario asserts per NAT profile): platform.register,
+// platform.refresh, platform.register_refused, platform.bad_register,
+// platform.resource(_<group>), platform.shared_private_ip,
+// platform.indication, platform.connected(_<group>) with latency,
+// platform.connect_failed(_<group>), platform.keepalive,
+// platform.keepalive_ok(_<group>), platform.camera_lost(_<group>) with
+// silence, platform.reconnect, platform.untranslated (a UDP answer from the
+// camera's private address), platform.tcp_untranslated(_<group>) (a
+// SYN-ACK that left its home without NAT), platform.rtsp_ok.
 package platform

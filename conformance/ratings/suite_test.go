@@ -6,16 +6,12 @@
 package ratings_test
 
 import (
-	"context"
-	"fmt"
-	"os"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/boxlab/boxlab/sim/runner"
-	"github.com/boxlab/boxlab/sim/scenario"
+	blab "github.com/boxlab/boxlab/conformance/lab"
 )
 
 func TestRatings(t *testing.T) {
@@ -23,30 +19,13 @@ func TestRatings(t *testing.T) {
 	RunSpecs(t, "Ratings (seed 004, end to end)")
 }
 
-var _ = BeforeSuite(func() {
-	if os.Geteuid() != 0 {
-		Skip("needs root to create network namespaces")
-	}
-})
+var _ = BeforeSuite(blab.RequireRoot)
 
-// runScenario runs a scenario file through the runner and returns its
-// report; every assertion must pass.
+// runScenario also bounds teardown: ratings connections must not hold
+// namespaces open after the run.
 func runScenario(file string) {
 	GinkgoHelper()
-	cat, err := runner.DefaultCatalog()
-	Expect(err).NotTo(HaveOccurred())
-	s, err := scenario.Load(file, cat)
-	Expect(err).NotTo(HaveOccurred())
-	out := GinkgoT().TempDir()
-	rep, err := runner.Run(context.Background(), runner.Config{Scenario: s, Catalog: cat, OutDir: out})
-	Expect(err).NotTo(HaveOccurred())
-	Expect(rep.Assertions).To(HaveLen(len(s.Assertions)))
-	for _, a := range rep.Assertions {
-		Expect(a.Pass).To(BeTrue(), fmt.Sprintf("%s: %s: measured %s, expected %s %s", file, a.Name, a.Measured, a.Expected, a.Detail))
-	}
-	for _, tl := range rep.Timeline {
-		Expect(tl.Error).To(BeEmpty())
-	}
+	rep := blab.RunScenario(file)
 	Expect(rep.Topology.Teardown).To(BeNumerically("<", 10e9), "teardown took %v", rep.Topology.Teardown)
 }
 

@@ -14,18 +14,12 @@
 package stb_test
 
 import (
-	"context"
-	"fmt"
-	"os"
+	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"testing"
-
-	"github.com/boxlab/boxlab/reports"
-	"github.com/boxlab/boxlab/sim/runner"
-	"github.com/boxlab/boxlab/sim/scenario"
+	"github.com/boxlab/boxlab/conformance/lab"
 )
 
 func TestSTB(t *testing.T) {
@@ -33,42 +27,10 @@ func TestSTB(t *testing.T) {
 	RunSpecs(t, "STB keepalive conformance (end to end)")
 }
 
-var _ = BeforeSuite(func() {
-	if os.Geteuid() != 0 {
-		Skip("needs root to create network namespaces")
-	}
-})
+var _ = BeforeSuite(lab.RequireRoot)
 
-// runFile runs a scenario file through the runner and returns its report.
-func runFile(path string) *reports.Run {
-	GinkgoHelper()
-	src, err := os.ReadFile(path)
-	Expect(err).NotTo(HaveOccurred())
-	return runText(path, string(src))
-}
-
-// runText runs scenario text through the runner.
-func runText(name, src string) *reports.Run {
-	GinkgoHelper()
-	cat, err := runner.DefaultCatalog()
-	Expect(err).NotTo(HaveOccurred())
-	s, err := scenario.Parse(name, []byte(src), cat)
-	Expect(err).NotTo(HaveOccurred())
-	rep, err := runner.Run(context.Background(), runner.Config{Scenario: s, Catalog: cat, OutDir: GinkgoT().TempDir()})
-	Expect(err).NotTo(HaveOccurred())
-	return rep
-}
-
-// expectPass fails with every failed assertion's measurement.
-func expectPass(rep *reports.Run) {
-	GinkgoHelper()
-	var failed []string
-	for _, a := range rep.Assertions {
-		GinkgoWriter.Printf("%-5v %s: measured %s, expected %s\n", a.Pass, a.Name, a.Measured, a.Expected)
-		if !a.Pass {
-			failed = append(failed, fmt.Sprintf("%s (%s): measured %s, expected %s %s", a.Name, a.Expr, a.Measured, a.Expected, a.Detail))
-		}
-	}
-	Expect(failed).To(BeEmpty())
-	Expect(rep.Assertions).NotTo(BeEmpty())
-}
+var (
+	runFile    = lab.RunFile
+	runText    = lab.RunText
+	expectPass = lab.ExpectPass
+)

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"syscall"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/boxlab/boxlab/devices"
+	"github.com/boxlab/boxlab/sim/ns"
 	"github.com/boxlab/boxlab/sim/scenario"
 )
 
@@ -57,7 +55,7 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 	defer c.Close()
 	// Thousands of pingers share this socket: a default 208 KiB buffer holds
 	// ~250 datagrams, lost in any scheduling hiccup at 2,000 per second.
-	if err := forceReadBuffer(c, 8<<20); err != nil {
+	if err := ns.ForceReadBuffer(c, 8<<20); err != nil {
 		env.Log.Info("echo.rcvbuf_error", "err", err.Error())
 	}
 	buf := make([]byte, maxDatagram+1)
@@ -82,23 +80,4 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 		}
 		env.Log.Info("echo.serve", "from", src.String())
 	}
-}
-
-// forceReadBuffer sets SO_RCVBUFFORCE (root may exceed net.core.rmem_max).
-func forceReadBuffer(c net.PacketConn, n int) error {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return fmt.Errorf("%T has no raw socket", c)
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	if err := raw.Control(func(fd uintptr) {
-		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, n)
-	}); err != nil {
-		return err
-	}
-	return serr
 }

@@ -10,10 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/boxlab/boxlab/devices"
 	"github.com/boxlab/boxlab/devices/camera"
+	"github.com/boxlab/boxlab/sim/ns"
 	"github.com/boxlab/boxlab/sim/scenario"
 )
 
@@ -132,7 +131,7 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 	// A thousand homes register and answer at once: the default 208 KiB
 	// buffers hold a few hundred datagrams.
 	for _, c := range []*net.UDPConn{s.reg, s.sip} {
-		if err := forceReadBuffer(c, 8<<20); err != nil {
+		if err := ns.ForceReadBuffer(c, 8<<20); err != nil {
 			env.Log.Info("platform.rcvbuf_error", "err", err.Error())
 		}
 	}
@@ -385,19 +384,4 @@ func group(node string) string {
 		return m[1]
 	}
 	return "other"
-}
-
-// forceReadBuffer sets SO_RCVBUFFORCE (root may exceed net.core.rmem_max).
-func forceReadBuffer(c *net.UDPConn, n int) error {
-	raw, err := c.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	if err := raw.Control(func(fd uintptr) {
-		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, n)
-	}); err != nil {
-		return err
-	}
-	return serr
 }

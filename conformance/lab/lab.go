@@ -49,7 +49,7 @@ func Listen(topo *topology.Topology, node string, port int) *net.UDPConn {
 	Expect(n).NotTo(BeNil(), "node %s", node)
 	c, err := n.NS.ListenUDP("udp4", &net.UDPAddr{Port: port})
 	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(c.Close)
+	DeferCleanup(func() { c.Close() }) // a spec may close it first
 	return c
 }
 

@@ -27,7 +27,7 @@ func (o *PingerOptions) Check(s *scenario.Scenario) []scenario.FieldError {
 	var errs []scenario.FieldError
 	if o.Server == "" {
 		errs = append(errs, scenario.FieldError{Field: "", Msg: `missing "server"; want the name of a udp-echo server`})
-	} else if !hasServer(s, o.Server) {
+	} else if !s.HasServer(o.Server) {
 		errs = append(errs, scenario.FieldError{Field: "server", Msg: fmt.Sprintf("no server named %q", o.Server)})
 	}
 	if o.Port < 1 || o.Port > 65535 {
@@ -40,15 +40,6 @@ func (o *PingerOptions) Check(s *scenario.Scenario) []scenario.FieldError {
 		errs = append(errs, scenario.FieldError{Field: "timeout", Msg: "want a positive duration"})
 	}
 	return errs
-}
-
-func hasServer(s *scenario.Scenario, name string) bool {
-	for _, sv := range s.Topology.Servers {
-		if sv.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // Pinger is a running udp-pinger.

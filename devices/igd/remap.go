@@ -37,7 +37,7 @@ type MapperOptions struct {
 // Check validates the options.
 func (o *MapperOptions) Check(s *scenario.Scenario) []scenario.FieldError {
 	var errs []scenario.FieldError
-	if !slicesHasServer(s, o.Monitor) {
+	if !s.HasServer(o.Monitor) {
 		errs = append(errs, scenario.FieldError{Field: "monitor", Msg: fmt.Sprintf("want the name of a mapmon server; got %q", o.Monitor)})
 	}
 	if o.Port < 1 || o.Port > 65535 {
@@ -47,15 +47,6 @@ func (o *MapperOptions) Check(s *scenario.Scenario) []scenario.FieldError {
 		errs = append(errs, scenario.FieldError{Field: "report", Msg: "want a positive report period and a lease >= 0"})
 	}
 	return errs
-}
-
-func slicesHasServer(s *scenario.Scenario, name string) bool {
-	for _, sv := range s.Topology.Servers {
-		if sv.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // MonitorOptions configure mapmon.

@@ -44,14 +44,9 @@ type Options struct {
 // Check validates the options against the scenario.
 func (o *Options) Check(s *scenario.Scenario) []scenario.FieldError {
 	var errs []scenario.FieldError
-	found := false
-	for _, sv := range s.Topology.Servers {
-		if sv.Name == o.Server {
-			found = true
-			if sv.Addresses < 2 {
-				errs = append(errs, scenario.FieldError{Field: "server", Msg: fmt.Sprintf("server %q needs addresses: 2 for RFC 5780", o.Server)})
-			}
-		}
+	sv, found := s.Server(o.Server)
+	if found && sv.Addresses < 2 {
+		errs = append(errs, scenario.FieldError{Field: "server", Msg: fmt.Sprintf("server %q needs addresses: 2 for RFC 5780", o.Server)})
 	}
 	if o.Server == "" {
 		errs = append(errs, scenario.FieldError{Msg: `missing "server"; want the name of a stun-5780 server`})

@@ -81,7 +81,7 @@ func (o *KeepaliveOptions) Check(s *scenario.Scenario) []scenario.FieldError {
 	}
 	if o.ACS == "" {
 		add("", `missing "acs"; want the name of an acs server`)
-	} else if !kaHasServer(s, o.ACS) {
+	} else if !s.HasServer(o.ACS) {
 		add("acs", "no server named %q", o.ACS)
 	}
 	for _, p := range []struct {
@@ -105,15 +105,6 @@ func (o *KeepaliveOptions) Check(s *scenario.Scenario) []scenario.FieldError {
 		add("period", "want non-negative durations")
 	}
 	return errs
-}
-
-func kaHasServer(s *scenario.Scenario, name string) bool {
-	for _, sv := range s.Topology.Servers {
-		if sv.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // KeepaliveBox is a running stb.

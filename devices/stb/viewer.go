@@ -52,7 +52,7 @@ func (o *ViewerOptions) Check(s *scenario.Scenario) []scenario.FieldError {
 	}
 	if o.Server == "" {
 		add("", `missing "server"; want the name of a ratings-server`)
-	} else if !hasServer(s, o.Server) {
+	} else if !s.HasServer(o.Server) {
 		add("server", "no server named %q", o.Server)
 	}
 	if o.Port < 1 || o.Port > 65535 {
@@ -71,15 +71,6 @@ func (o *ViewerOptions) Check(s *scenario.Scenario) []scenario.FieldError {
 		add("secret", "want a secret or a password")
 	}
 	return errs
-}
-
-func hasServer(s *scenario.Scenario, name string) bool {
-	for _, sv := range s.Topology.Servers {
-		if sv.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // Viewer is a running viewer.

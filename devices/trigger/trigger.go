@@ -48,7 +48,7 @@ func (o *Options) Check(s *scenario.Scenario) []scenario.FieldError {
 	var errs []scenario.FieldError
 	if o.Platform == "" {
 		errs = append(errs, scenario.FieldError{Msg: `missing "platform"; want the name of a platform server`})
-	} else if s != nil && !hasServer(s, o.Platform) {
+	} else if s != nil && !s.HasServer(o.Platform) {
 		errs = append(errs, scenario.FieldError{Field: "platform", Msg: fmt.Sprintf("no server named %q", o.Platform)})
 	}
 	if o.Port < 1 || o.Port > 65535 {
@@ -86,15 +86,6 @@ func (o *Options) reported() ([]platform.Reported, error) {
 		out = append(out, platform.Reported{Addr: netip.AddrPortFrom(a, port), Type: c.Type})
 	}
 	return out, nil
-}
-
-func hasServer(s *scenario.Scenario, name string) bool {
-	for _, sv := range s.Topology.Servers {
-		if sv.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // Trigger is a running trigger.

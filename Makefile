@@ -40,10 +40,17 @@ fuzz:
 	  done; \
 	done
 
+# Packages whose Go benchmarks `make bench` runs; one a line so additions do not collide.
+BENCH_PKGS := ./sim/metrics/
+BENCH_PKGS += ./sim/assert/
+BENCH_PKGS += ./sim/journal/
+BENCH_PKGS += ./devices/echo/
+BENCH_PKGS += ./nat/table/
+
 # Scale figures (namespaces per second, memory per box) and micro-benchmarks.
 bench: build
 	$(GO) run ./cmd/boxlab-bench
-	$(GO) test -run='^$$' -bench=. -benchmem ./sim/metrics/ ./sim/assert/ ./sim/journal/ ./devices/echo/ ./nat/table/
+	$(GO) test -run='^$$' -bench=. -benchmem $(BENCH_PKGS)
 	$(GO) test -run='^$$' -bench=Forward64B -benchtime=1x ./nat/userspace/
 
 clean:

@@ -27,7 +27,19 @@ type Catalog struct {
 // DefaultCatalog lists the roles and profiles built into boxlab. A new role
 // package adds its Roles() here.
 func DefaultCatalog() (*Catalog, error) {
-	roles, err := devices.NewRegistry(echo.Roles(), exec.Roles(), ratings.Roles(), stb.Roles(), stb.KeepaliveRoles(), acs.Roles(), stunserver.Roles(), natprobe.Roles(), trigger.Seed002Roles(), igd.Roles(), igd.RemapRoles())
+	roles, err := devices.NewRegistry(
+		echo.Roles(),
+		exec.Roles(),
+		ratings.Roles(),
+		stb.Roles(),
+		stb.KeepaliveRoles(),
+		acs.Roles(),
+		stunserver.Roles(),
+		natprobe.Roles(),
+		trigger.Seed002Roles(),
+		igd.Roles(),
+		igd.RemapRoles(),
+	)
 	if err != nil {
 		return nil, err
 	}

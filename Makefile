@@ -1,5 +1,6 @@
 # boxlab — see README.md. Every target that builds namespaces needs root.
 GO      ?= go
+comma   := ,
 GINKGO  ?= $(shell $(GO) env GOPATH)/bin/ginkgo
 BIN     := bin/boxlab
 UNIT    := ./sim/... ./nat/... ./devices/... ./reports/... ./cmd/...
@@ -48,8 +49,13 @@ BENCH_PKGS += ./devices/echo/
 BENCH_PKGS += ./nat/table/
 
 # Scale figures (namespaces per second, memory per box) and micro-benchmarks.
+# Load-test scenarios `make bench` runs through boxlab-bench -scenario (CPU,
+# memory per box, event rates); one a line.
+LOAD_SCENARIOS := scenarios/load-1000.yaml
+
 bench: build
 	$(GO) run ./cmd/boxlab-bench
+	$(GO) run ./cmd/boxlab-bench -scenario $(subst $(eval) ,$(comma),$(strip $(LOAD_SCENARIOS)))
 	$(GO) test -run='^$$' -bench=. -benchmem $(BENCH_PKGS)
 	$(GO) test -run='^$$' -bench=Forward64B -benchtime=1x ./nat/userspace/
 

@@ -3,8 +3,13 @@
 // namespace per box) and prints create time, teardown time and kernel +
 // process memory per box. As a baseline in the same run it builds the same
 // 100-home topology the way script-driven testbeds do, one iproute2 process
-// per command with a bridge per home, and prints the ratios. Needs root. Benchmark only: the product
-// never runs ip.
+// per command with a bridge per home, and prints the ratios. Needs root.
+// Benchmark only: the product never runs ip.
+//
+// With -scenario it runs load-test scenario files instead, in this process as
+// `boxlab run` would, and prints each phase's wall time and CPU, peak memory
+// per box, OS threads, every metric's count and rate (per simulated and per
+// real second) and the assertions.
 package main
 
 import (
@@ -16,6 +21,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -33,9 +39,20 @@ func main() {
 	devs := flag.Int("devices", 3, "devices per home")
 	baseline := flag.Int("baseline", 100, "homes in the iproute2 baseline (0 = skip)")
 	profile := flag.String("nat", "linux", "NAT profile of every gateway (e.g. full-cone for the userspace NAT)")
+	scenarios := flag.String("scenario", "", "comma-separated scenario files to run as load tests instead of the topology figures")
+	out := flag.String("out", "out/bench", "report folder of -scenario runs")
+	metricsRE := flag.String("metrics", "", "regular expression: the metrics a -scenario run prints (default all)")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		log.Fatal("boxlab-bench needs root")
+	}
+	if *scenarios != "" {
+		show, err := regexp.Compile(*metricsRE)
+		if err != nil {
+			log.Fatalf("bad -metrics: %v", err)
+		}
+		scenarioMode(context.Background(), *scenarios, *out, show)
+		return
 	}
 	var counts []int
 	for _, f := range strings.Split(*homesFlag, ",") {

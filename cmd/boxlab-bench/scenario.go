@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/boxlab/boxlab/reports"
+	"github.com/boxlab/boxlab/sim/runner"
+	"github.com/boxlab/boxlab/sim/scenario"
+	"github.com/boxlab/boxlab/sim/topology"
+)
+
+// phaseMeter is a runner.Progress that notes the wall time and process CPU
+// at each phase boundary, so the load figures cover the run phase alone and
+// not the namespace build or teardown.
+type phaseMeter struct {
+	mu     sync.Mutex
+	cur    string
+	start  time.Time
+	cpu0   time.Duration
+	phases []phase
+}
+
+type phase struct {
+	name string
+	wall time.Duration
+	cpu  time.Duration
+}
+
+func (m *phaseMeter) Phase(name string, _ int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closeLocked()
+	m.cur, m.start, m.cpu0 = name, time.Now(), processCPU()
+}
+
+func (m *phaseMeter) Step(int) {}
+
+func (m *phaseMeter) Done() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closeLocked()
+}
+
+func (m *phaseMeter) closeLocked() {
+	if m.cur == "" {
+		return
+	}
+	m.phases = append(m.phases, phase{name: m.cur, wall: time.Since(m.start), cpu: processCPU() - m.cpu0})
+	m.cur = ""
+}
+
+func (m *phaseMeter) get(name string) (phase, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range m.phases {
+		if p.name == name {
+			return p, true
+		}
+	}
+	return phase{}, false
+}
+
+// peaks samples kernel memory, process RSS and OS threads once a second
+// while a scenario runs and keeps the largest values.
+type peaks struct {
+	mu                sync.Mutex
+	kernel, process   int64
+	threads           int
+	kernel0, process0 int64
+	stop              chan struct{}
+	done              chan struct{}
+}
+
+func startPeaks() *peaks {
+	p := &peaks{kernel0: kernelUsed(), process0: processRSS(), stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.stop:
+				return
+			case <-t.C:
+				k, r, th := kernelUsed()-p.kernel0, processRSS()-p.process0, processThreads()
+				p.mu.Lock()
+				p.kernel, p.process, p.threads = max(p.kernel, k), max(p.process, r), max(p.threads, th)
+				p.mu.Unlock()
+			}
+		}
+	}()
+	return p
+}
+
+func (p *peaks) end() (kernel, process int64, threads int) {
+	close(p.stop)
+	<-p.done
+	return p.kernel, p.process, p.threads
+}
+
+// benchScenario runs one scenario file in this process, as `boxlab run`
+// does, and prints what a load test needs: the phases' wall time and CPU,
+// peak memory per box, OS threads, the assertions and the event rates.
+func benchScenario(ctx context.Context, path, outRoot string, show *regexp.Regexp) (bool, error) {
+	cat, err := runner.DefaultCatalog()
+	if err != nil {
+		return false, err
+	}
+	s, err := scenario.Load(path, cat)
+	if err != nil {
+		return false, err
+	}
+	plan, err := topology.NewPlan(s)
+	if err != nil {
+		return false, err
+	}
+	boxes := plan.Count(topology.Gateway) + plan.Count(topology.Device)
+	settle()
+	runtime.GC()
+	meter := &phaseMeter{}
+	pk := startPeaks()
+	out := filepath.Join(outRoot, s.Name)
+	rep, runErr := runner.Run(ctx, runner.Config{Scenario: s, Catalog: cat, OutDir: out, Progress: meter})
+	kernel, process, threads := pk.end()
+	if _, err := reports.WriteAll(out, rep); err != nil {
+		return false, err
+	}
+	fmt.Printf("\nscenario %s (%s): %d boxes, %d namespaces, speed %g, %v simulated\n", s.Name, path, boxes, len(plan.Nodes), rep.Speed, time.Duration(rep.SimDuration))
+	for _, name := range []string{"build", "run", "teardown"} {
+		if p, ok := meter.get(name); ok {
+			fmt.Printf("  %-9s wall %-10s CPU %-10s = %.2f cores\n", name, p.wall.Round(time.Millisecond), p.cpu.Round(time.Millisecond), p.cpu.Seconds()/p.wall.Seconds())
+		}
+	}
+	fmt.Printf("  peak memory: kernel %s, process %s (%s + %s per box); peak OS threads %d\n",
+		kib(kernel), kib(process), kib(kernel/int64(boxes)), kib(process/int64(boxes)), threads)
+	run, _ := meter.get("run")
+	sim := time.Duration(rep.SimDuration).Seconds()
+	fmt.Printf("  %-44s %10s %12s %12s %12s %12s\n", "metric", "count", "per sim s", "per real s", "p50", "p95")
+	for _, m := range rep.Metrics {
+		if !show.MatchString(m.Name) {
+			continue
+		}
+		fmt.Printf("  %-44s %10d %12s %12s %12s %12s\n", m.Name, m.Count, rate(float64(m.Count), sim), rate(float64(m.Count), run.wall.Seconds()), num(m.P50), num(m.P95))
+	}
+	for _, a := range rep.Assertions {
+		verdict := "PASS"
+		if !a.Pass {
+			verdict = "FAIL"
+		}
+		fmt.Printf("  %s %-30s %s (measured %s)\n", verdict, a.Name, a.Expected, a.Measured)
+	}
+	if runErr != nil {
+		fmt.Printf("  run error: %v\n", runErr)
+	}
+	fmt.Printf("  report: %s\n", filepath.Join(out, "report.html"))
+	return runErr == nil && rep.Passed(), nil
+}
+
+func rate(n, secs float64) string {
+	if secs <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", n/secs)
+}
+
+func num(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", v), "0"), ".")
+}
+
+// scenarioMode runs every listed scenario and exits non-zero when one fails.
+func scenarioMode(ctx context.Context, list, outRoot string, show *regexp.Regexp) {
+	ok := true
+	for _, path := range strings.Split(list, ",") {
+		passed, err := benchScenario(ctx, strings.TrimSpace(path), outRoot, show)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", path, err)
+			os.Exit(2)
+		}
+		ok = ok && passed
+	}
+	if !ok {
+		os.Exit(1)
+	}
+}

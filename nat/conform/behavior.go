@@ -42,15 +42,20 @@ func ExpectedFromBehavior(b table.Behavior) map[string]Expect {
 		"RFC4787 REQ-13": {Complies: false, Applicable: true, Behaviour: "fails", Why: "the datapath neither fragments nor sends ICMP errors of its own: an oversize datagram is dropped"},
 		"RFC4787 REQ-14": {Complies: false, Applicable: true, Behaviour: "fails", Why: "the datapath drops fragments"},
 		"RFC5382 REQ-1":  {Complies: eim, Applicable: true, Behaviour: mapping, Why: "Behavior.Mapping"},
+		"RFC5382 REQ-2":  passes("simultaneous open", "the table admits an inbound SYN on a connection with an outbound SYN from the same endpoints"),
 		"RFC5382 REQ-3":  {Complies: eif || b.Filtering == table.AddressDependent, Applicable: true, Behaviour: filtering, Why: "Behavior.Filtering"},
 		"RFC5382 REQ-4":  passes("silent", "an unsolicited SYN is dropped and the kernel owns no WAN traffic"),
 		"RFC5382 REQ-5": {Complies: b.TCPEstablished >= 2*time.Hour+4*time.Minute, Applicable: true,
 			Why: fmt.Sprintf("Behavior.TCPEstablished %v", b.TCPEstablished)},
-		"RFC5508 REQ-1": echoExpect(eim),
+		"RFC5382 REQ-6":  passes("no ALG", "the datapath never reads payloads"),
+		"RFC5382 REQ-7":  passes("no overloading", "each mapping has its own external endpoint"),
+		"RFC5382 REQ-9":  passes("translated", "outer and quoted packets translated"),
+		"RFC5382 REQ-10": passes("connection kept", "ICMP errors neither create nor remove mappings or connections"),
+		"RFC5508 REQ-1":  echoExpect(eim),
 		"RFC5508 REQ-2": {Complies: b.ICMPTimeout >= time.Minute, Applicable: true, Behaviour: lifetimeLabel(queryProbes, b.ICMPTimeout),
 			Why: fmt.Sprintf("Behavior.ICMPTimeout %v", b.ICMPTimeout)},
-		"RFC5508 REQ-3": passes("translated", "outer and quoted packets translated"),
 		"RFC5508 REQ-4": passes("translated", "outer and quoted packets translated"),
+		"RFC5508 REQ-5": passes("translated", "outer and quoted packets translated"),
 	}
 }
 

@@ -47,13 +47,18 @@ func kernelCommon(mapping, filtering string, fullcone bool) map[string]Expect {
 		"RFC4787 REQ-13": {Complies: true, Applicable: true, Behaviour: "fragments, frag-needed"},
 		"RFC4787 REQ-14": {Complies: true, Applicable: true, Behaviour: "reassembles any order", Why: "conntrack defragments before NAT"},
 		"RFC5382 REQ-1":  {Complies: eim, Applicable: true, Behaviour: mapping},
+		"RFC5382 REQ-2":  {Complies: true, Applicable: true, Behaviour: "simultaneous open", Why: "conntrack follows a SYN in the reply direction (SYN_SENT2) and the forward filter admits replies"},
 		"RFC5382 REQ-3":  {Complies: eif, Applicable: true, Behaviour: filtering},
 		"RFC5382 REQ-4":  {Complies: false, Applicable: true, Behaviour: "answered early", Why: "the gateway's own TCP stack answers a SYN to a port nobody uses with RST"},
 		"RFC5382 REQ-5":  {Complies: true, Applicable: true, Why: "conntrack established timeout 5 days"},
+		"RFC5382 REQ-6":  {Complies: true, Applicable: true, Behaviour: "no ALG", Why: "conntrack helpers are not assigned automatically"},
+		"RFC5382 REQ-7":  {Complies: true, Applicable: true, Behaviour: "no overloading", Why: "nf_nat keeps 5-tuples unique"},
+		"RFC5382 REQ-9":  {Complies: true, Applicable: true, Behaviour: "translated", Why: "conntrack translates ICMP errors RELATED to a connection"},
+		"RFC5382 REQ-10": {Complies: true, Applicable: true, Behaviour: "connection kept", Why: "ICMP errors do not end a conntrack entry"},
 		"RFC5508 REQ-1":  echoExpect(eim),
 		"RFC5508 REQ-2":  {Complies: false, Applicable: true, Why: "conntrack ICMP timeout 30 s"},
-		"RFC5508 REQ-3":  {Complies: true, Applicable: true, Behaviour: "translated"},
 		"RFC5508 REQ-4":  {Complies: true, Applicable: true, Behaviour: "translated"},
+		"RFC5508 REQ-5":  {Complies: true, Applicable: true, Behaviour: "translated"},
 	}
 }
 

@@ -98,6 +98,7 @@ func Requirements() []Requirement {
 	var rs []Requirement
 	rs = append(rs, udpRequirements()...)
 	rs = append(rs, tcpRequirements()...)
+	rs = append(rs, tcpOtherRequirements()...)
 	rs = append(rs, icmpRequirements()...)
 	return rs
 }

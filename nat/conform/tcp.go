@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"syscall"
@@ -18,6 +19,7 @@ import (
 func tcpRequirements() []Requirement {
 	return []Requirement{
 		{ID: "RFC5382 REQ-1", Title: "TCP endpoint-independent mapping", Level: MUST, Check: checkTCPMapping},
+		{ID: "RFC5382 REQ-2", Title: "TCP simultaneous open: an inbound SYN crossing an outbound SYN passes", Level: MUST, Check: checkSimultaneousOpen},
 		{ID: "RFC5382 REQ-3", Title: "TCP endpoint-independent or address-dependent filtering", Level: RECOMMENDED, Check: checkTCPFiltering},
 		{ID: "RFC5382 REQ-4", Title: "No response to an unsolicited inbound SYN for 6 s", Level: MUST, Speed: 10, Check: checkUnsolicitedSYN},
 		{ID: "RFC5382 REQ-5", Title: "Established TCP idle timeout of at least 2 h 4 min", Level: MUST, Speed: 2000, Check: checkTCPEstablished},
@@ -242,4 +244,90 @@ func checkTCPEstablished(ctx context.Context, h *Harness) Outcome {
 		label = fmt.Sprintf("expired before %v", idle)
 	}
 	return comply(alive, label, "a connection mapped to %v, idle for %v (simulated, speed %g): data from s1 %s", m, idle, h.Speed, yes(alive))
+}
+
+// checkSimultaneousOpen: lan0 connects to s1:47301 from port 47300; its SYN
+// crosses the NAT and reaches s1, whose listener on 47301 has a full accept
+// queue and drops it silently, so the NAT has seen an outbound SYN and no
+// answer. s1 learns the mapping from that SYN and connects from 47301 to it:
+// its SYN crosses lan0's (RFC 5382 §4.2, REQ-2a). A NAT that supports
+// simultaneous open lets that bare SYN in; lan0, in SYN-SENT, answers with a
+// SYN-ACK and both ends are connected before lan0 retransmits its SYN (1 s).
+// A NAT that drops the crossing SYN may still connect them through lan0's
+// retransmitted SYN; a tap on lan0 tells the two apart.
+func checkSimultaneousOpen(ctx context.Context, h *Harness) Outcome {
+	const lanPort = 47300
+	dst := netip.AddrPortFrom(h.S1Addr, 47301)
+	if err := h.deafListener(h.S1, h.S2, dst); err != nil {
+		return failed(err)
+	}
+	srvTap, err := h.tcpTap(h.S1)
+	if err != nil {
+		return failed(err)
+	}
+	lanTap, err := h.tcpTap(h.LAN1)
+	if err != nil {
+		return failed(err)
+	}
+	type dialed struct {
+		c   *net.TCPConn
+		err error
+	}
+	lanDone := make(chan dialed, 1)
+	go func() {
+		c, err := h.Dial(h.LAN1, netip.AddrPortFrom(netip.Addr{}, lanPort), dst, 4*time.Second, 0)
+		lanDone <- dialed{c, err}
+	}()
+	syn, ok := srvTap.next(3*time.Second, func(s tcpSeg) bool { return s.Dst == dst && s.Src.Addr() == h.Public && s.is(tcpSYN) })
+	if !ok {
+		<-lanDone
+		return failed(fmt.Errorf("lan0's SYN to %v never reached s1", dst))
+	}
+	m := syn.Src
+	sc, serr := h.Dial(h.S1, dst, m, 3*time.Second, 0)
+	crossing := func(s tcpSeg) bool { return s.Src == dst && s.Dst.Port() == lanPort && s.is(tcpSYN) }
+	_, crossed := lanTap.next(300*time.Millisecond, crossing)
+	lan := <-lanDone
+	if lan.err != nil || serr != nil {
+		label := "no connection"
+		if !crossed {
+			label = "crossing SYN dropped"
+		}
+		return comply(false, label, "lan0:%d's SYN to %v left as %v and was dropped by s1; s1's SYN from %v to %v %s lan0; connect on lan0: %v; on s1: %v",
+			lanPort, dst, m, dst, m, reached(crossed), lan.err, serr)
+	}
+	data := exchangeTCP(lan.c, sc, h.Msg("to-s1"), h.Msg("to-lan0"))
+	ok = crossed && data
+	label := "simultaneous open"
+	switch {
+	case !crossed:
+		label = "crossing SYN dropped"
+	case !data:
+		label = "no data after simultaneous open"
+	}
+	return comply(ok, label, "lan0:%d's SYN to %v left as %v (s1 dropped it: full accept queue); s1's SYN from %v to %v %s lan0 while lan0 was in SYN-SENT; both connected; data both ways: %v",
+		lanPort, dst, m, dst, m, reached(crossed), data)
+}
+
+func reached(b bool) string {
+	if b {
+		return "reached"
+	}
+	return "never reached"
+}
+
+// exchangeTCP sends a on c1 and b on c2 and says whether each arrived
+// within a second.
+func exchangeTCP(c1, c2 *net.TCPConn, a, b string) bool {
+	recv := func(c *net.TCPConn, want string) bool {
+		buf := make([]byte, len(want))
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		_, err := io.ReadFull(c, buf)
+		return err == nil && string(buf) == want
+	}
+	c1.SetWriteDeadline(time.Now().Add(time.Second))
+	c2.SetWriteDeadline(time.Now().Add(time.Second))
+	c1.Write([]byte(a))
+	c2.Write([]byte(b))
+	return recv(c2, a) && recv(c1, b)
 }

@@ -46,7 +46,7 @@ func (t *Table) InboundICMPError(now time.Duration, outer, inner Flow) (Verdict,
 }
 
 // OutboundICMPError translates an ICMP error a LAN host sends about a packet
-// it received through us (RFC 5508 REQ-4, the other way). outer is the error
+// it received through us (RFC 5508 REQ-5). outer is the error
 // (Src = the internal host); inner is the quoted packet as the host received
 // it (Dst = the internal endpoint). The verdict's Out is outer with Src our
 // external address; the flow returned is inner with Dst the external

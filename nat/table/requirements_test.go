@@ -199,6 +199,50 @@ func TestRequirements(t *testing.T) {
 			out(2*sec, tcp(h1+":40000", r1+":50000", ack), "fwd"),
 			state(2*sec, h1+":40000", StateEstablished, 2*sec+2*time.Hour+4*min),
 		}},
+		// RFC 5382 §4.2 REQ-2a, the sequence the conformance check
+		// (nat/conform checkSimultaneousOpen) puts on the wire: the remote
+		// answers the crossing SYN-ACK with a bare ACK, not a SYN-ACK.
+		{"RFC 5382 §4.2 REQ-2a: crossing SYNs, SYN-ACK out, ACK in", portRest, 1, []step{
+			out(0, tcp(h1+":47300", r1+":47301", syn), "fwd "+w1+":47300>"+r1+":47301"),
+			in(0, tcp(r1+":47301", w1+":47300", syn), "fwd "+r1+":47301>"+h1+":47300"),
+			state(0, h1+":47300", StateSynBoth, 4*min),
+			out(0, tcp(h1+":47300", r1+":47301", synack), "fwd "+w1+":47300>"+r1+":47301"),
+			in(0, tcp(r1+":47301", w1+":47300", ack), "fwd"),
+			state(0, h1+":47300", StateEstablished, 2*time.Hour+4*min),
+		}},
+		{"RFC 5382 §4.2 REQ-2a: crossing SYNs on an APDM mapping reach the host that owns it", with(symmetric, func(b *Behavior) { b.Ports = Sequential }), 1, []step{
+			out(0, tcp(h2+":47300", r1+":47301", syn), "fwd "+w1+":1024>"+r1+":47301"),
+			out(0, tcp(h1+":47300", r1+":47301", syn), "fwd "+w1+":1025>"+r1+":47301"),
+			in(0, tcp(r1+":47301", w1+":1025", syn), "fwd "+r1+":47301>"+h1+":47300"),
+			out(0, tcp(h1+":47300", r1+":47301", synack), "fwd "+w1+":1025>"+r1+":47301"),
+			in(0, tcp(r1+":47301", w1+":1025", ack), "fwd "+r1+":47301>"+h1+":47300"),
+			state(0, h1+":47300", StateEstablished, 2*time.Hour+4*min),
+		}},
+		{"RFC 5382 §4.2 REQ-2a: the crossing SYN must come from the endpoint the SYN went to (APDF)", portRest, 1, []step{
+			out(0, tcp(h1+":47300", r1+":47301", syn), "fwd"),
+			in(0, tcp(r1+":47302", w1+":47300", syn), "drop filtered"),
+			in(0, tcp(r2+":47301", w1+":47300", syn), "drop filtered"),
+			state(0, h1+":47300", StateSynSent, 4*min),
+		}},
+		{"RFC 5382 §4.3 REQ-4 and §4.2 REQ-2a: an inbound SYN ahead of the outbound one is dropped, its retransmission crosses", portRest, 1, []step{
+			out(0, tcp(h1+":47300", r2+":443", syn), "fwd"),
+			in(0, tcp(r1+":47301", w1+":47300", syn), "drop filtered"),
+			out(sec, tcp(h1+":47300", r1+":47301", syn), "fwd "+w1+":47300>"+r1+":47301"),
+			in(2*sec, tcp(r1+":47301", w1+":47300", syn), "fwd "+r1+":47301>"+h1+":47300"),
+			out(2*sec, tcp(h1+":47300", r1+":47301", synack), "fwd"),
+			in(2*sec, tcp(r1+":47301", w1+":47300", synack), "fwd"),
+			in(2*sec, tcp(r1+":47301", w1+":47300", ack), "fwd"),
+			state(2*sec, h1+":47300", StateEstablished, 2*sec+2*time.Hour+4*min),
+		}},
+		{"RFC 5382 §4.2 REQ-2a: a new simultaneous open on the endpoints of a reset connection", portRest, 1, []step{
+			out(0, tcp(h1+":47300", r1+":47301", syn), "fwd"),
+			in(0, tcp(r1+":47301", w1+":47300", synack), "fwd"),
+			out(0, tcp(h1+":47300", r1+":47301", ack), "fwd"),
+			in(min, tcp(r1+":47301", w1+":47300", rst), "fwd"),
+			out(2*min, tcp(h1+":47300", r1+":47301", syn), "fwd "+w1+":47300>"+r1+":47301"),
+			in(2*min, tcp(r1+":47301", w1+":47300", syn), "fwd "+r1+":47301>"+h1+":47300"),
+			state(2*min, h1+":47300", StateSynBoth, 2*min+4*min),
+		}},
 		{"RFC 5382 REQ-4: an unsolicited inbound SYN is dropped", portRest, 1, []step{
 			out(0, tcp(h1+":40000", r1+":443", syn), "fwd"),
 			in(sec, tcp(r2+":443", w1+":40000", syn), "drop filtered"),
@@ -290,7 +334,7 @@ func TestRequirements(t *testing.T) {
 			ierr(sec, icmp(r2+":0", w1+":0"), udp(w1+":40000", r2+":3478"), "drop filtered"),
 			ierr(sec, icmp(r2+":0", w1+":0"), udp(w2+":40000", r1+":3478"), "drop icmp-error-inner"),
 		}},
-		{"RFC 5508 REQ-4: an outbound ICMP error is translated back", portRest, 1, []step{
+		{"RFC 5508 REQ-5: an outbound ICMP error is translated back", portRest, 1, []step{
 			out(0, udp(h1+":40000", r1+":3478"), "fwd"),
 			oerr(sec, icmp(h1+":0", r1+":0"), udp(r1+":3478", h1+":40000"), "fwd "+w1+":0>"+r1+":0|"+r1+":3478>"+w1+":40000"),
 			oerr(sec, icmp(h2+":0", r1+":0"), udp(r1+":3478", h2+":40000"), "drop no-mapping"),

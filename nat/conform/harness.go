@@ -22,6 +22,15 @@ import (
 type Target struct {
 	Profile string
 	Options string
+	Name    string // what reports call it; default Profile
+}
+
+// Label is the target's name in reports.
+func (t Target) Label() string {
+	if t.Name != "" {
+		return t.Name
+	}
+	return t.Profile
 }
 
 // Node names of the conformance topology.

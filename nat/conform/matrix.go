@@ -19,7 +19,7 @@ type Matrix struct {
 func Verdict(r Result) (bool, string) {
 	exp, ok := ExpectedFor(Target{Profile: r.Profile, Options: r.Options})
 	if !ok {
-		return r.Outcome.Err == "", fmt.Sprintf("%s (no oracle for %s: measured only)", r.Requirement.Level, r.Profile)
+		return r.Outcome.Err == "", fmt.Sprintf("%s (no oracle for %s: measured and reported, not judged)", r.Requirement.Level, r.Name)
 	}
 	e, ok := exp[r.Requirement.ID]
 	if !ok {
@@ -64,7 +64,7 @@ func (m *Matrix) Report() *reports.Run {
 		Files:       []string{},
 	}
 	for _, r := range m.Results {
-		run.Topology.NAT[r.Profile] = 1
+		run.Topology.NAT[r.Name] = 1
 		pass, expected := Verdict(r)
 		o := r.Outcome
 		measured := o.Observed
@@ -78,7 +78,7 @@ func (m *Matrix) Report() *reports.Run {
 			measured = "not applicable: " + measured
 		}
 		run.Assertions = append(run.Assertions, reports.AssertionResult{
-			Name:     r.Profile + ": " + r.Requirement.ID,
+			Name:     r.Name + ": " + r.Requirement.ID,
 			Expr:     r.Requirement.Title,
 			Expected: expected,
 			Measured: measured,

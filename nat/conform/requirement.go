@@ -58,6 +58,7 @@ func failed(err error) Outcome {
 
 // Result is one requirement checked on one NAT.
 type Result struct {
+	Name        string // the target's label
 	Profile     string
 	Options     string // the target's nat_options, if any
 	Requirement Requirement
@@ -69,7 +70,7 @@ type Result struct {
 // speed, runs the check within its timeout and tears the topology down.
 func Check(ctx context.Context, cat *runner.Catalog, t Target, r Requirement) Result {
 	start := time.Now()
-	res := Result{Profile: t.Profile, Options: t.Options, Requirement: r}
+	res := Result{Name: t.Label(), Profile: t.Profile, Options: t.Options, Requirement: r}
 	timeout := r.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second

@@ -189,6 +189,12 @@ func checkUnsolicitedSYN(ctx context.Context, h *Harness) Outcome {
 	if err != nil {
 		return failed(err)
 	}
+	// Prime the path (neighbour entries in the core and the gateway) with a
+	// datagram to the same port, so that a lost first SYN cannot pass for
+	// silence: a kernel gateway answers it with port unreachable.
+	if err := h.primePath(h.S1, netip.AddrPortFrom(h.S1Addr, 0), dst, icmp); err != nil {
+		return failed(err)
+	}
 	wait := h.Real(6*time.Second) + 500*time.Millisecond
 	start := time.Now()
 	_, err = h.Dial(h.S1, netip.AddrPortFrom(h.S1Addr, 0), dst, wait, 0)
@@ -330,4 +336,19 @@ func exchangeTCP(c1, c2 *net.TCPConn, a, b string) bool {
 	c1.Write([]byte(a))
 	c2.Write([]byte(b))
 	return recv(c2, a) && recv(c1, b)
+}
+
+// primePath sends a UDP datagram from n to dst and waits up to a second for
+// the ICMP error a host without that port answers with (a NAT that stays
+// silent costs the whole second), so that neighbour resolution is done
+// before a check times the path.
+func (h *Harness) primePath(n *topology.Live, from, dst netip.AddrPort, icmp *icmpSocket) error {
+	c, err := h.UDP(n, from.Addr(), int(from.Port()))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.WriteToUDPAddrPort([]byte(h.Msg("prime")), dst)
+	icmp.recv(time.Second, func(src netip.Addr, m []byte) bool { return src == dst.Addr() && m[0] == 3 })
+	return nil
 }

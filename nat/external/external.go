@@ -3,7 +3,9 @@
 // namespace — nft or iptables rules, a userspace NAT daemon, a vendor's
 // router software — and boxlab then measures it like any other profile.
 // The command runs inside the gateway's namespace (started from a thread in
-// it), with the interface names and addresses in its environment. With
+// it), with the interface names and addresses in its environment, and the
+// scenario speed (BOXLAB_SPEED), which a NAT with settable timers may divide
+// them by; one that ignores it keeps real-time timers. With
 // daemon: true it keeps running and is killed at teardown (it is PID 1 of its
 // own PID namespace, so nothing it starts survives); otherwise it must exit 0.
 // Reset (reboot) and WAN changes run the optional reset command; without one,
@@ -17,6 +19,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -156,6 +159,7 @@ func (g *Gateway) environment() []string {
 		"BOXLAB_WAN_ADDR=" + g.wan.Addr().String(),
 		"BOXLAB_WAN_PREFIX=" + g.wan.String(),
 		"BOXLAB_ROUTER=" + g.link.Router.String(),
+		"BOXLAB_SPEED=" + strconv.FormatFloat(g.link.Speed, 'g', -1, 64),
 	}
 	for i, lan := range g.link.LANs {
 		sfx := ""

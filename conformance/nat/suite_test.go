@@ -24,7 +24,6 @@ package nat_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -105,19 +104,20 @@ func targets() []conform.Target {
 // externalTarget is the external profile running BOXLAB_EXTERNAL_NAT or the
 // shipped nft script.
 func externalTarget() conform.Target {
-	command := []string{"sh", "-c", os.Getenv("BOXLAB_EXTERNAL_NAT")}
-	if command[2] == "" {
+	command := os.Getenv("BOXLAB_EXTERNAL_NAT")
+	if command == "" {
 		script, err := filepath.Abs(filepath.Join("testdata", "nft-masquerade.sh"))
 		if err != nil {
 			panic(err)
 		}
-		command = []string{"sh", script}
+		command = "sh " + script
 	}
-	opts, err := json.Marshal(map[string][]string{"command": command}) // JSON is a YAML flow mapping
+	t, err := conform.External(command)
 	if err != nil {
 		panic(err)
 	}
-	return conform.Target{Profile: "external", Options: string(opts), Name: externalName}
+	t.Name = externalName
+	return t
 }
 
 func parallel() int {

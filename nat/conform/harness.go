@@ -2,6 +2,7 @@ package conform
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -280,3 +281,16 @@ func (h *Harness) Servers(port int) (s1, s1alt, s2 *net.UDPConn, err error) {
 
 // Listing joins observations for Observed.
 func Listing(parts ...string) string { return strings.Join(parts, "; ") }
+
+// External is the target for an external NAT set up by command, run by
+// sh -c in the gateway namespace; it is named "external".
+func External(command string) (Target, error) {
+	if command == "" {
+		return Target{}, errors.New("want a command that sets up the NAT")
+	}
+	opts, err := json.Marshal(map[string][]string{"command": {"sh", "-c", command}}) // JSON is a YAML flow mapping
+	if err != nil {
+		return Target{}, err
+	}
+	return Target{Profile: "external", Options: string(opts)}, nil
+}

@@ -1,7 +1,6 @@
 package ns
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -188,16 +187,6 @@ func (n *NS) Listen(network, address string) (l net.Listener, err error) {
 		return err
 	})
 	return l, err
-}
-
-// DialContext dials from inside the namespace.
-func (n *NS) DialContext(ctx context.Context, network, address string) (c net.Conn, err error) {
-	err = n.Do(func() error {
-		var d net.Dialer
-		c, err = d.DialContext(ctx, network, address)
-		return err
-	})
-	return c, err
 }
 
 // Socket opens a raw socket (e.g. AF_PACKET) inside the namespace.

@@ -52,12 +52,13 @@ BENCH_PKGS += ./nat/table/
 # Load-test scenarios `make bench` runs through boxlab-bench -scenario (CPU,
 # memory per box, event rates); one a line.
 LOAD_SCENARIOS := scenarios/load-1000.yaml
+LOAD_SCENARIOS += scenarios/load-remap.yaml
 
 bench: build
 	$(GO) run ./cmd/boxlab-bench
-	$(GO) run ./cmd/boxlab-bench -scenario $(subst $(eval) ,$(comma),$(strip $(LOAD_SCENARIOS)))
 	$(GO) test -run='^$$' -bench=. -benchmem $(BENCH_PKGS)
 	$(GO) test -run='^$$' -bench=Forward64B -benchtime=1x ./nat/userspace/
+	$(GO) run ./cmd/boxlab-bench -scenario $(subst $(eval) ,$(comma),$(strip $(LOAD_SCENARIOS)))
 
 clean:
 	-./$(BIN) clean

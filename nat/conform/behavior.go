@@ -49,6 +49,7 @@ func ExpectedFromBehavior(b table.Behavior) map[string]Expect {
 			Why: fmt.Sprintf("Behavior.TCPEstablished %v", b.TCPEstablished)},
 		"RFC5382 REQ-6":  passes("no ALG", "the datapath never reads payloads"),
 		"RFC5382 REQ-7":  passes("no overloading", "each mapping has its own external endpoint"),
+		"RFC5382 REQ-8":  hairpinExpect(b),
 		"RFC5382 REQ-9":  passes("translated", "outer and quoted packets translated"),
 		"RFC5382 REQ-10": passes("connection kept", "ICMP errors neither create nor remove mappings or connections"),
 		"RFC5508 REQ-1":  echoExpect(eim),

@@ -1,6 +1,9 @@
 package conform
 
 import (
+	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,5 +135,59 @@ func TestLifetimeBracket(t *testing.T) {
 	// a probe answered after a silent one does not extend the lifetime
 	if got := lifetimeBracket(probes, []bool{true, false, true}); got != "lifetime 10s-20s" {
 		t.Errorf("got %q", got)
+	}
+}
+
+func TestKernelOracleCoversEveryRequirement(t *testing.T) {
+	for _, p := range []string{"linux", "linux-random", "linux-fullcone"} {
+		exp, ok := Expected(p)
+		if !ok {
+			t.Fatalf("%s: no oracle", p)
+		}
+		for _, r := range Requirements() {
+			if _, ok := exp[r.ID]; !ok {
+				t.Errorf("%s: no expectation for %s", p, r.ID)
+			}
+		}
+	}
+}
+
+// An external NAT is measured, never assumed: it has no oracle, and its
+// results pass when the check ran.
+func TestExternalIsMeasuredNotJudged(t *testing.T) {
+	if _, err := External(""); err == nil {
+		t.Error("External(\"\"): want an error")
+	}
+	ext, err := External(`nft -f "my router.nft"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ext.Label() != "external" {
+		t.Errorf("label %q; want external", ext.Label())
+	}
+	if _, ok := ExpectedFor(ext); ok {
+		t.Error("external: want no oracle")
+	}
+	r, _ := Find("RFC5382 REQ-2")
+	for _, o := range []Outcome{{Applicable: true, Complies: false}, {Applicable: true, Complies: true}} {
+		if pass, text := Verdict(Result{Name: "external", Profile: ext.Profile, Options: ext.Options, Requirement: r, Outcome: o}); !pass || !strings.Contains(text, "not judged") {
+			t.Errorf("%+v: got %v %q; want a pass that says it is not judged", o, pass, text)
+		}
+	}
+	if pass, _ := Verdict(Result{Profile: ext.Profile, Options: ext.Options, Requirement: r, Outcome: failed(errors.New("x"))}); pass {
+		t.Error("a check that could not run must not pass")
+	}
+}
+
+func TestRequirementIDsAreUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range Requirements() {
+		if seen[r.ID] {
+			t.Errorf("%s twice", r.ID)
+		}
+		seen[r.ID] = true
+	}
+	if Run(context.Background(), nil, nil, Requirements(), 4, nil) != nil {
+		t.Error("Run with no targets: want no results")
 	}
 }

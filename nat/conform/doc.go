@@ -22,7 +22,8 @@
 //	reported not applicable: the homes have one WAN address).
 //	RFC 5382 REQ-1 mapping, REQ-3 filtering, REQ-4 unsolicited SYN,
 //	REQ-5 established idle timeout, REQ-2 simultaneous open (tcp.go);
-//	REQ-6 no TCP ALG, REQ-7 no port overloading, REQ-9 destination
+//	REQ-6 no TCP ALG, REQ-7 no port overloading, REQ-8 hairpinning,
+//	REQ-9 destination
 //	unreachable translated, REQ-10 ICMP does not end a connection (tcpicmp.go).
 //	RFC 5508 REQ-1 echo, REQ-2 query timer, REQ-4 errors from outside,
 //	REQ-5 errors from inside (icmp.go).
@@ -36,8 +37,8 @@
 //   - RFC 5382 REQ-5, transitory timeout (≥ 4 min): the kernel backends'
 //     1 s floor on scaled conntrack timeouts makes it meaningless at the
 //     speeds the suite runs at, and at speed 1 it costs minutes per NAT.
-//   - RFC 5382 REQ-8 (TCP hairpinning) and RFC 5508 REQ-7 (hairpinned ICMP):
-//     testable, not written yet; RFC 4787 REQ-9 covers hairpinning for UDP.
+//   - RFC 5508 REQ-7 (hairpinned ICMP query and error messages): testable,
+//     not written yet.
 //   - RFC 5508 REQ-3 (bad ICMP checksums SHOULD be dropped; the quoted
 //     packet's options and checksum): testable with crafted errors, not
 //     written yet.

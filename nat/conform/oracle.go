@@ -53,6 +53,7 @@ func kernelCommon(mapping, filtering string, fullcone bool) map[string]Expect {
 		"RFC5382 REQ-5":  {Complies: true, Applicable: true, Why: "conntrack established timeout 5 days"},
 		"RFC5382 REQ-6":  {Complies: true, Applicable: true, Behaviour: "no ALG", Why: "conntrack helpers are not assigned automatically"},
 		"RFC5382 REQ-7":  {Complies: true, Applicable: true, Behaviour: "no overloading", Why: "nf_nat keeps 5-tuples unique"},
+		"RFC5382 REQ-8":  {Complies: false, Applicable: true, Behaviour: "no hairpinning", Why: "masquerade has no hairpin DNAT"},
 		"RFC5382 REQ-9":  {Complies: true, Applicable: true, Behaviour: "translated", Why: "conntrack translates ICMP errors RELATED to a connection"},
 		"RFC5382 REQ-10": {Complies: true, Applicable: true, Behaviour: "connection kept", Why: "ICMP errors do not end a conntrack entry"},
 		"RFC5508 REQ-1":  echoExpect(eim),

@@ -4,17 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// RFC 5382 §6 and §7: ALGs, port assignment and ICMP for TCP.
+// RFC 5382 §6 and §7: ALGs, port assignment, hairpinning and ICMP for TCP.
 func tcpOtherRequirements() []Requirement {
 	return []Requirement{
 		{ID: "RFC5382 REQ-6", Title: "No TCP ALG (other than FTP) enabled by default", Level: RECOMMENDED, Check: checkTCPALG},
 		{ID: "RFC5382 REQ-7", Title: "No TCP port overloading", Level: MUST, Check: checkTCPOverloading},
+		{ID: "RFC5382 REQ-8", Title: "TCP hairpinning with the external source address and port", Level: MUST, Check: checkTCPHairpin},
 		{ID: "RFC5382 REQ-9", Title: "ICMP destination unreachable for a TCP connection is translated", Level: SHOULD, Check: checkTCPUnreachable},
 		{ID: "RFC5382 REQ-10", Title: "ICMP does not terminate a TCP mapping or connection", Level: MUST, Check: checkTCPSurvivesICMP},
 	}
@@ -184,4 +186,76 @@ func checkTCPSurvivesICMP(ctx context.Context, h *Harness) Outcome {
 		label = "connection lost"
 	}
 	return comply(alive, label, "connection mapped to %v: after a host unreachable and a time exceeded from s2 and a port unreachable from s1 quoting it, data both ways: %v", m, alive)
+}
+
+// checkTCPHairpin: lan0 and lan1 each listen on a port and connect from it
+// to s1, which learns their mappings; then each connects from its port to
+// the other's mapping, in turn, until one connects, as in RFC 4787 REQ-9's
+// check: an endpoint-independent mapping's outbound SYN opens its own filter
+// for the other's external endpoint, so the second attempt passes any
+// filter. The connection must come from the caller's external endpoint.
+func checkTCPHairpin(ctx context.Context, h *Harness) Outcome {
+	const p1, p2 = 47700, 47701
+	dst := netip.AddrPortFrom(h.S1Addr, 80)
+	srv, err := h.Listen(h.S1, dst.Addr(), 80)
+	if err != nil {
+		return failed(err)
+	}
+	l1, err := h.Listen(h.LAN1, netip.Addr{}, p1)
+	if err != nil {
+		return failed(err)
+	}
+	l2, err := h.Listen(h.LAN2, netip.Addr{}, p2)
+	if err != nil {
+		return failed(err)
+	}
+	mapped := func(lan string, port int) (netip.AddrPort, error) {
+		if _, err := h.Dial(h.Topo.Node(lan), netip.AddrPortFrom(netip.Addr{}, uint16(port)), dst, 3*time.Second, 0); err != nil {
+			return netip.AddrPort{}, fmt.Errorf("%s:%d to s1:80: %w", lan, port, err)
+		}
+		_, m, ok := h.accept(srv, 2*time.Second)
+		if !ok {
+			return netip.AddrPort{}, fmt.Errorf("s1:80 accepted nothing from %s", lan)
+		}
+		return m, nil
+	}
+	m1, err := mapped(NodeLAN1, p1)
+	if err != nil {
+		return failed(err)
+	}
+	m2, err := mapped(NodeLAN2, p2)
+	if err != nil {
+		return failed(err)
+	}
+	try := func(from string, port int, to netip.AddrPort, l *net.TCPListener) (netip.AddrPort, bool) {
+		if _, err := h.Dial(h.Topo.Node(from), netip.AddrPortFrom(netip.Addr{}, uint16(port)), to, 700*time.Millisecond, 0); err != nil {
+			return netip.AddrPort{}, false
+		}
+		_, src, ok := h.accept(l, 500*time.Millisecond)
+		return src, ok
+	}
+	var from1, from2 netip.AddrPort
+	var got1, got2 bool
+	// Once one direction connects, the other would be the same 4-tuple.
+	for round := 0; round < 2 && !got1 && !got2; round++ {
+		if from2, got2 = try(NodeLAN1, p1, m2, l2); !got2 {
+			from1, got1 = try(NodeLAN2, p2, m1, l1)
+		}
+	}
+	obs := fmt.Sprintf("lan0:%d (mapped %v) to lan1's mapping %v: %s", p1, m1, m2, connected(got2, from2))
+	obs += fmt.Sprintf("; lan1:%d (mapped %v) to lan0's mapping %v: %s", p2, m2, m1, connected(got1, from1))
+	switch {
+	case !got1 && !got2:
+		return comply(false, "no hairpinning", "%s", obs)
+	case (got2 && from2.Addr() != h.Public) || (got1 && from1.Addr() != h.Public):
+		return comply(false, "hairpinning with internal source", "%s", obs)
+	}
+	return comply(true, "hairpinning", "%s", obs)
+}
+
+func connected(ok bool, from netip.AddrPort) string {
+	if !ok {
+		return "no connection"
+	}
+	return fmt.Sprintf("accepted from %v", from)
 }

@@ -55,8 +55,10 @@ func ExpectedFromBehavior(b table.Behavior) map[string]Expect {
 		"RFC5508 REQ-1":  echoExpect(eim),
 		"RFC5508 REQ-2": {Complies: b.ICMPTimeout >= time.Minute, Applicable: true, Behaviour: lifetimeLabel(queryProbes, b.ICMPTimeout),
 			Why: fmt.Sprintf("Behavior.ICMPTimeout %v", b.ICMPTimeout)},
+		"RFC5508 REQ-3": passes("bad checksum dropped", "the datapath verifies ICMP checksums"),
 		"RFC5508 REQ-4": passes("translated", "outer and quoted packets translated"),
 		"RFC5508 REQ-5": passes("translated", "outer and quoted packets translated"),
+		"RFC5508 REQ-6": passes("session kept", "ICMP errors neither create nor remove mappings"),
 	}
 }
 

@@ -26,7 +26,9 @@
 //	REQ-9 destination
 //	unreachable translated, REQ-10 ICMP does not end a connection (tcpicmp.go).
 //	RFC 5508 REQ-1 echo, REQ-2 query timer, REQ-4 errors from outside,
-//	REQ-5 errors from inside (icmp.go).
+//	REQ-5 errors from inside (icmp.go); REQ-3 an error with a bad ICMP
+//	checksum is dropped, REQ-6 an error about a query keeps its session
+//	(icmperr.go).
 //
 // Not checked, and why:
 //
@@ -39,11 +41,11 @@
 //     speeds the suite runs at, and at speed 1 it costs minutes per NAT.
 //   - RFC 5508 REQ-7 (hairpinned ICMP query and error messages): testable,
 //     not written yet.
-//   - RFC 5508 REQ-3 (bad ICMP checksums SHOULD be dropped; the quoted
-//     packet's options and checksum): testable with crafted errors, not
-//     written yet.
-//   - RFC 5508 REQ-6 (an ICMP error about an ICMP query neither refreshes
-//     nor deletes its session): testable, not written yet.
+//   - RFC 5508 REQ-3a-d (the quoted packet's IP checksum, IP options, its
+//     transport checksum left unchecked, ICMP extensions): testable with
+//     more crafted errors, not written yet; only the ICMP checksum is.
+//   - RFC 5508 REQ-6, "MUST NOT refresh": needs the session timer measured
+//     around an error; only "MUST NOT delete" is checked.
 //   - RFC 5508 REQ-8 (ICMP code 13 when no session can be made): needs the
 //     NAT's resources exhausted, which a kernel NAT with 64k ports per
 //     destination makes impractical here.

@@ -17,8 +17,10 @@ func icmpRequirements() []Requirement {
 	return []Requirement{
 		{ID: "RFC5508 REQ-1", Title: "ICMP echo through the NAT, identifier mapping independent of the host", Level: MUST, Check: checkEcho},
 		{ID: "RFC5508 REQ-2", Title: "ICMP query mapping timer of at least 60 s", Level: MUST, Speed: 30, Check: checkQueryTimeout},
+		{ID: "RFC5508 REQ-3", Title: "An ICMP error with a bad ICMP checksum is dropped", Level: SHOULD, Check: checkErrorChecksum},
 		{ID: "RFC5508 REQ-4", Title: "ICMP errors from outside reach the internal host of a UDP or TCP flow", Level: MUST, Check: checkErrorsIn},
 		{ID: "RFC5508 REQ-5", Title: "ICMP errors from the internal host reach the external host", Level: MUST, Check: checkErrorsOut},
+		{ID: "RFC5508 REQ-6", Title: "An ICMP error about an ICMP query does not delete its session", Level: MUST, Check: checkQueryErrorKeepsSession},
 	}
 }
 

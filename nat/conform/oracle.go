@@ -58,8 +58,10 @@ func kernelCommon(mapping, filtering string, fullcone bool) map[string]Expect {
 		"RFC5382 REQ-10": {Complies: true, Applicable: true, Behaviour: "connection kept", Why: "ICMP errors do not end a conntrack entry"},
 		"RFC5508 REQ-1":  echoExpect(eim),
 		"RFC5508 REQ-2":  {Complies: false, Applicable: true, Why: "conntrack ICMP timeout 30 s"},
+		"RFC5508 REQ-3":  {Complies: true, Applicable: true, Behaviour: "bad checksum dropped", Why: "conntrack validates ICMP checksums (nf_conntrack_checksum) and does not translate an invalid error"},
 		"RFC5508 REQ-4":  {Complies: true, Applicable: true, Behaviour: "translated"},
 		"RFC5508 REQ-5":  {Complies: true, Applicable: true, Behaviour: "translated"},
+		"RFC5508 REQ-6":  {Complies: true, Applicable: true, Behaviour: "session kept", Why: "ICMP errors do not end a conntrack entry"},
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/boxlab/boxlab/devices/igd"
 	"github.com/boxlab/boxlab/devices/natprobe"
 	"github.com/boxlab/boxlab/devices/ratings"
+	"github.com/boxlab/boxlab/devices/rendezvous"
 	"github.com/boxlab/boxlab/devices/stb"
 	"github.com/boxlab/boxlab/devices/stunserver"
 	"github.com/boxlab/boxlab/devices/trigger"
@@ -39,6 +40,8 @@ func DefaultCatalog() (*Catalog, error) {
 		trigger.Seed002Roles(),
 		igd.Roles(),
 		igd.RemapRoles(),
+		rendezvous.Roles(),
+		stb.PeerRoles(),
 	)
 	if err != nil {
 		return nil, err

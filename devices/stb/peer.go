@@ -1,0 +1,362 @@
+// The peer role. This file and peer_*.go are the set-top box of seed 001:
+// it registers with a rendezvous server (hello, challenge, register with an
+// HMAC under its Argon2id-derived key), heartbeats, asks for sessions with
+// its targets by id, unwraps the server's session key, punches through the
+// NATs towards the endpoint the server gave it (and learns the peer's real
+// endpoint from its first authenticated packet), and then exchanges
+// ChaCha20-Poly1305 pings and pongs with sequence numbers and a replay
+// window. When the link goes silent the caller asks again and gets a new
+// key; the old one no longer opens anything. With forge: true the caller
+// also replays, alters and seals with the previous session's key, so the
+// other side's refusals can be counted.
+//
+// Events: peer.registered(_<group>) with latency, peer.refused(_<group>)
+// with reason, peer.reregister, peer.request, peer.offer(_<group>),
+// peer.unwrap_failed, peer.offer_replayed, peer.target_offline(_<pair>),
+// peer.connect_refused, peer.request_timeout, peer.session_up(_<pair>) with
+// latency (caller: connect sent → path open both ways), peer.accepted
+// (callee side up), peer.session_failed(_<pair>), peer.link_lost,
+// peer.rekeyed, peer.pong with rtt, peer.peer_moved (peer-reflexive
+// endpoint), peer.replay_refused, peer.forged_refused, peer.stale_refused,
+// peer.unknown_session, peer.bad_packet, peer.bad_message, peer.forge_sent
+// with kind. <pair> is <caller group>_<target group>, e.g. sym_full.
+
+package stb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/boxlab/boxlab/devices"
+	"github.com/boxlab/boxlab/devices/rendezvous"
+	"github.com/boxlab/boxlab/sim/scenario"
+)
+
+// PeerRoles are the seed 001 roles of this package.
+func PeerRoles() []devices.Role {
+	return []devices.Role{{Name: "peer",
+		Doc:     "seed 001 set-top box: registers with a rendezvous server, asks for sessions, unwraps keys, punches holes, talks ChaCha20-Poly1305",
+		Options: func() any { return DefaultPeerOptions() },
+		New:     func(o any) (devices.Device, error) { return &Peer{Options: *o.(*PeerOptions)}, nil }}}
+}
+
+// PeerOptions configure a peer.
+type PeerOptions struct {
+	Server        string            `yaml:"server"`         // required: name of a rendezvous server
+	Port          int               `yaml:"port"`           // its UDP port; default 7700
+	ID            string            `yaml:"id"`             // device id; default the node name
+	User          string            `yaml:"user"`           // default stb
+	Password      string            `yaml:"password"`       // explicit password
+	PasswordSeed  string            `yaml:"password_seed"`  // else rendezvous.DerivedPassword(seed, id); default boxlab
+	Targets       []string          `yaml:"targets"`        // device ids to hold a session with (none: only answers)
+	Interval      scenario.Duration `yaml:"interval"`       // ping period in a session; default 1s
+	DeadAfter     scenario.Duration `yaml:"dead_after"`     // silence that ends a session; default 3s
+	PunchInterval scenario.Duration `yaml:"punch_interval"` // default 200ms
+	PunchTimeout  scenario.Duration `yaml:"punch_timeout"`  // give up opening the path; default 5s
+	Retry         scenario.Duration `yaml:"retry"`          // wait after a failed or refused request; default 2s
+	Forge         bool              `yaml:"forge"`          // caller: replay, alter and use stale keys once per session
+	ConnectAnyway bool              `yaml:"connect_anyway"` // an impostor: ask for sessions even when not registered
+}
+
+// DefaultPeerOptions are the defaults.
+func DefaultPeerOptions() *PeerOptions {
+	return &PeerOptions{Port: 7700, User: "stb", PasswordSeed: "boxlab", Interval: scenario.Duration(time.Second),
+		DeadAfter: scenario.Duration(3 * time.Second), PunchInterval: scenario.Duration(200 * time.Millisecond),
+		PunchTimeout: scenario.Duration(5 * time.Second), Retry: scenario.Duration(2 * time.Second)}
+}
+
+// Check validates the options.
+func (o *PeerOptions) Check(s *scenario.Scenario) []scenario.FieldError {
+	var errs []scenario.FieldError
+	add := func(f, m string, a ...any) {
+		errs = append(errs, scenario.FieldError{Field: f, Msg: fmt.Sprintf(m, a...)})
+	}
+	if o.Server == "" {
+		add("", `missing "server"; want the name of a rendezvous server`)
+	} else if s != nil && !s.HasServer(o.Server) {
+		add("server", "no server named %q", o.Server)
+	}
+	if o.Port < 1 || o.Port > 65535 {
+		add("port", "want a port 1..65535; got %d", o.Port)
+	}
+	if o.Password == "" && o.PasswordSeed == "" {
+		add("password", "want a password or a password_seed")
+	}
+	if o.Interval <= 0 || o.DeadAfter <= o.Interval || o.PunchInterval <= 0 || o.PunchTimeout <= o.PunchInterval || o.Retry <= 0 {
+		add("interval", "want interval > 0, dead_after > interval, punch_interval > 0, punch_timeout > punch_interval, retry > 0")
+	}
+	return errs
+}
+
+// Peer is a running seed 001 set-top box.
+type Peer struct {
+	Options PeerOptions
+}
+
+// Run registers, heartbeats and holds sessions until ctx ends.
+func (d *Peer) Run(ctx context.Context, env *devices.Env) error {
+	o := d.Options
+	addr, ok := env.Server(o.Server)
+	if !ok {
+		return fmt.Errorf("peer: no server %q", o.Server)
+	}
+	p := &peer{opts: o, env: env, srv: netip.AddrPortFrom(addr, uint16(o.Port)), id: o.ID,
+		wake: make(chan struct{}, 1), sessions: map[uint64]*session{}, closed: map[uint64]bool{},
+		byPeer: map[string]*session{}, pending: map[uint64]chan reply{}, seen: map[uint64]bool{}, lastKey: map[string]staleKey{}}
+	if p.id == "" {
+		p.id = env.Node
+	}
+	p.password = o.Password
+	if p.password == "" {
+		p.password = rendezvous.DerivedPassword(o.PasswordSeed, p.id)
+	}
+	var err error
+	if p.conn, err = env.NS.ListenUDP("udp4", &net.UDPAddr{}); err != nil {
+		return fmt.Errorf("peer socket: %w", err)
+	}
+	defer p.conn.Close()
+	stop := context.AfterFunc(ctx, func() { p.conn.Close() })
+	defer stop()
+	var wg sync.WaitGroup
+	wg.Go(func() { p.receive(ctx) })
+	for _, t := range o.Targets {
+		if t != p.id {
+			wg.Go(func() { p.call(ctx, t) })
+		}
+	}
+	p.keepRegistered(ctx)
+	p.conn.Close()
+	wg.Wait()
+	return nil
+}
+
+// peer is one life of a Peer: its socket, registration and sessions.
+type peer struct {
+	opts     PeerOptions
+	env      *devices.Env
+	conn     *net.UDPConn
+	srv      netip.AddrPort
+	id       string
+	password string
+	cache    rendezvous.KeyCache
+	wake     chan struct{}
+
+	sendMu   sync.Mutex // seq assignment and send of heartbeats and connects, in order
+	mu       sync.Mutex
+	state    regState
+	sessions map[uint64]*session
+	closed   map[uint64]bool // sessions replaced or ended: their packets are stale
+	byPeer   map[string]*session
+	pending  map[uint64]chan reply // connect seq → the caller waiting for its answer
+	seen     map[uint64]bool       // session ids of offers taken
+	lastKey  map[string]staleKey   // per peer, the key of its last ended session
+}
+
+// regState is what the peer knows of its registration.
+type regState struct {
+	registered bool
+	keys       rendezvous.DeviceKeys // valid once registered
+	candidate  rendezvous.DeviceKeys // derived for the challenge in flight
+	overlay    netip.Addr
+	heartbeat  time.Duration
+	seq        uint64
+	missed     int
+	helloAt    time.Time
+}
+
+// reply is the server's answer to a connect: a session, or a refusal.
+type reply struct {
+	s      *session
+	reason rendezvous.Reason
+}
+
+func (p *peer) group() string { return rendezvous.Group(p.id) }
+
+func (p *peer) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// keepRegistered says hello until registered, then heartbeats; three
+// unanswered heartbeats or a "not registered" refusal start over.
+func (p *peer) keepRegistered(ctx context.Context) {
+	for ctx.Err() == nil {
+		p.mu.Lock()
+		st := p.state
+		p.mu.Unlock()
+		wait := 2 * time.Second
+		if !st.registered {
+			p.mu.Lock()
+			if p.state.helloAt.IsZero() {
+				p.state.helloAt = time.Now()
+			}
+			p.mu.Unlock()
+			p.send(&rendezvous.Msg{Type: rendezvous.THello, ID: p.id, User: p.opts.User})
+		} else {
+			if st.missed >= 3 {
+				p.env.Log.Info("peer.reregister", "missed", st.missed)
+				p.mu.Lock()
+				p.state.registered, p.state.helloAt = false, time.Time{}
+				p.mu.Unlock()
+				continue
+			}
+			p.sendSigned(func(seq uint64) *rendezvous.Msg {
+				return &rendezvous.Msg{Type: rendezvous.THeartbeat, ID: p.id, Seq: seq}
+			})
+			p.mu.Lock()
+			p.state.missed++
+			p.mu.Unlock()
+			wait = st.heartbeat
+		}
+		select {
+		case <-ctx.Done():
+		case <-p.wake:
+		case <-time.After(p.env.Clock.Real(wait)):
+		}
+	}
+}
+
+// sendSigned assigns the next sequence number and sends the message built
+// for it, signed, in one step: the server refuses a number below one it
+// has seen, so two goroutines must not reorder them.
+func (p *peer) sendSigned(build func(seq uint64) *rendezvous.Msg) uint64 {
+	p.sendMu.Lock()
+	defer p.sendMu.Unlock()
+	p.mu.Lock()
+	p.state.seq++
+	seq, keys := p.state.seq, p.state.keys
+	p.mu.Unlock()
+	b, err := rendezvous.Sign(build(seq), keys.Auth)
+	if err != nil {
+		p.env.Log.Info("peer.send_error", "err", err.Error())
+		return seq
+	}
+	p.write(b, p.srv)
+	return seq
+}
+
+func (p *peer) send(m *rendezvous.Msg) {
+	b, err := m.Marshal()
+	if err != nil {
+		p.env.Log.Info("peer.send_error", "err", err.Error())
+		return
+	}
+	p.write(b, p.srv)
+}
+
+func (p *peer) write(b []byte, to netip.AddrPort) {
+	if _, err := p.conn.WriteToUDPAddrPort(b, to); err != nil && !errors.Is(err, net.ErrClosed) {
+		p.env.Log.Info("peer.send_error", "err", err.Error())
+	}
+}
+
+// receive reads the socket: control messages from the server, sealed
+// packets from peers.
+func (p *peer) receive(ctx context.Context) {
+	buf := make([]byte, rendezvous.MaxMessage+1)
+	for {
+		n, from, err := p.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+				p.env.Log.Info("peer.recv_error", "err", err.Error())
+			}
+			return
+		}
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		b := append([]byte(nil), buf[:n]...)
+		if from == p.srv {
+			p.control(ctx, b)
+			continue
+		}
+		p.sealed(b, from)
+	}
+}
+
+// control handles one message from the server.
+func (p *peer) control(ctx context.Context, b []byte) {
+	m, err := rendezvous.Parse(b)
+	if err == nil && m.ID != p.id {
+		err = fmt.Errorf("addressed to %q", m.ID)
+	}
+	if err != nil {
+		p.env.Log.Info("peer.bad_message", "err", err.Error())
+		return
+	}
+	switch m.Type {
+	case rendezvous.TChallenge:
+		keys := p.cache.Get(p.password, m.KDF) // Argon2id, once per parameters
+		p.mu.Lock()
+		p.state.candidate = keys
+		p.mu.Unlock()
+		reg, err := rendezvous.Sign(&rendezvous.Msg{Type: rendezvous.TRegister, ID: p.id, User: p.opts.User, Nonce: m.Nonce}, keys.Auth)
+		if err == nil {
+			p.write(reg, p.srv)
+		}
+	case rendezvous.TRegistered:
+		p.mu.Lock()
+		cand := p.state.candidate
+		p.mu.Unlock()
+		if !rendezvous.Verify(b, cand.Auth) {
+			p.env.Log.Info("peer.bad_message", "err", "registered: MAC does not verify")
+			return
+		}
+		p.mu.Lock()
+		again := p.state.registered
+		latency := p.env.Clock.Sim(time.Since(p.state.helloAt))
+		p.state = regState{registered: true, keys: cand, candidate: cand, overlay: m.Overlay,
+			heartbeat: time.Duration(m.Heartbeat) * time.Millisecond}
+		p.mu.Unlock()
+		if !again {
+			p.env.Log.Info("peer.registered", "overlay", m.Overlay.String(), "public", m.Public.String(), "latency", latency)
+			p.env.Log.Info("peer.registered_"+p.group(), "latency", latency)
+		}
+		p.signal()
+	case rendezvous.THeartbeatAck:
+		p.mu.Lock()
+		ok := rendezvous.Verify(b, p.state.keys.Auth)
+		if ok {
+			p.state.missed = 0
+		}
+		p.mu.Unlock()
+		if !ok {
+			p.env.Log.Info("peer.bad_message", "err", "heartbeat ack: MAC does not verify")
+		}
+	case rendezvous.TRefused:
+		p.refused(m)
+	case rendezvous.TOffer:
+		p.offer(ctx, m, b)
+	default:
+		p.env.Log.Info("peer.bad_message", "err", "unexpected "+m.Type.String())
+	}
+}
+
+// refused handles a refusal: of a connect (its caller is waiting), or of
+// the registration. Refusals are not authenticated: they can only make the
+// peer try again.
+func (p *peer) refused(m rendezvous.Msg) {
+	p.mu.Lock()
+	ch := p.pending[m.Seq]
+	p.mu.Unlock()
+	if m.Seq != 0 && ch != nil {
+		select {
+		case ch <- reply{reason: m.Reason}:
+		default:
+		}
+		return
+	}
+	p.env.Log.Info("peer.refused", "reason", m.Reason.String())
+	p.env.Log.Info("peer.refused_"+p.group(), "reason", m.Reason.String())
+	if m.Reason == rendezvous.NotRegistered {
+		p.mu.Lock()
+		p.state.registered, p.state.helloAt = false, time.Time{}
+		p.mu.Unlock()
+		p.signal()
+	}
+}

@@ -1,0 +1,318 @@
+package stb
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/boxlab/boxlab/devices/rendezvous"
+)
+
+// session is one keyed path to another device.
+type session struct {
+	id       uint64
+	peerID   string
+	caller   bool
+	sendKey  [32]byte
+	recvKey  [32]byte
+	up       chan struct{} // closed when the path is open both ways
+	done     chan struct{} // closed when the session ends (failed, dead or replaced)
+	previous *staleKey     // the last session with the same peer, for forge
+
+	mu        sync.Mutex
+	remote    netip.AddrPort
+	seq       uint64
+	win       rendezvous.Window
+	heard     bool // an authenticated packet arrived
+	isUp      bool
+	gotPing   bool // callee: the caller is up, punching can stop
+	lastRecv  time.Time
+	lastSent  []byte
+	pings     int
+	forged    bool
+	ended     bool
+	endReason string
+}
+
+// slot names the one live session a peer keeps per other device and
+// direction: two devices that call each other hold two sessions.
+func (s *session) slot() string {
+	if s.caller {
+		return "to " + s.peerID
+	}
+	return "from " + s.peerID
+}
+
+// staleKey is what remains of an ended session: enough to seal with its
+// key, which must no longer open anything.
+type staleKey struct {
+	id  uint64
+	key [32]byte
+	seq uint64
+}
+
+// offer takes the server's offer: unwrap the key, make the session, start
+// punching.
+func (p *peer) offer(ctx context.Context, m rendezvous.Msg, b []byte) {
+	p.mu.Lock()
+	wrap, registered := p.state.keys.Wrap, p.state.registered
+	p.mu.Unlock()
+	if !registered {
+		p.env.Log.Info("peer.bad_message", "err", "offer while not registered")
+		return
+	}
+	key, err := rendezvous.OpenOffer(b, wrap)
+	if err != nil {
+		p.env.Log.Info("peer.unwrap_failed", "session", m.Session)
+		return
+	}
+	tk := rendezvous.DeriveTrafficKeys(key, m.Session)
+	s := &session{id: m.Session, peerID: m.Target, caller: m.Caller, remote: m.Public,
+		up: make(chan struct{}), done: make(chan struct{}), lastRecv: time.Now()}
+	s.sendKey, s.recvKey = tk.CalleeToCaller, tk.CallerToCallee
+	if m.Caller {
+		s.sendKey, s.recvKey = tk.CallerToCallee, tk.CalleeToCaller
+	}
+	p.mu.Lock()
+	if p.seen[m.Session] {
+		p.mu.Unlock()
+		p.env.Log.Info("peer.offer_replayed", "session", m.Session)
+		return
+	}
+	var ch chan reply
+	if m.Caller {
+		if ch = p.pending[m.Seq]; ch == nil {
+			p.mu.Unlock()
+			p.env.Log.Info("peer.bad_message", "err", "offer for no request in flight")
+			return
+		}
+	}
+	p.seen[m.Session] = true
+	old := p.byPeer[s.slot()]
+	if prev, ok := p.lastKey[s.slot()]; ok {
+		s.previous = &prev
+	}
+	p.sessions[s.id], p.byPeer[s.slot()] = s, s
+	p.mu.Unlock()
+	if old != nil {
+		p.end(old, "replaced")
+		p.env.Log.Info("peer.rekeyed", "peer", m.Target)
+	}
+	role := "callee"
+	if m.Caller {
+		role = "caller"
+	}
+	p.env.Log.Info("peer.offer", "peer", m.Target, "role", role, "endpoint", m.Public.String(), "overlay", m.Overlay.String())
+	p.env.Log.Info("peer.offer_" + p.group())
+	if ch != nil {
+		ch <- reply{s: s}
+	}
+	go p.drive(ctx, s)
+}
+
+// end closes a session once; its id stays known as stale.
+func (p *peer) end(s *session, reason string) {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
+	s.ended, s.endReason = true, reason
+	last := staleKey{id: s.id, key: s.sendKey, seq: s.seq}
+	s.mu.Unlock()
+	close(s.done)
+	p.mu.Lock()
+	p.lastKey[s.slot()] = last
+	delete(p.sessions, s.id)
+	p.closed[s.id] = true
+	if p.byPeer[s.slot()] == s {
+		delete(p.byPeer, s.slot())
+	}
+	p.mu.Unlock()
+}
+
+// drive punches until the path is open, then pings (caller) and watches
+// for silence.
+func (p *peer) drive(ctx context.Context, s *session) {
+	o := p.opts
+	tick := p.env.Clock.NewTicker(time.Duration(o.PunchInterval))
+	defer tick.Stop()
+	started := time.Now()
+	lastPing := started.Add(-p.env.Clock.Real(time.Duration(o.Interval))) // the first ping goes at once
+	if s.caller {
+		// The caller's punch leaves first, before anything from the callee
+		// can reach its gateway; the callee starts one interval later unless
+		// it hears the caller first (it then answers at once).
+		p.seal(s, rendezvous.KindPunch, []byte{0})
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.done:
+			return
+		case <-tick.C:
+		}
+		s.mu.Lock()
+		up, heard, gotPing := s.isUp, s.heard, s.gotPing
+		silent := p.env.Clock.Sim(time.Since(s.lastRecv))
+		s.mu.Unlock()
+		switch {
+		case !up && p.env.Clock.Sim(time.Since(started)) > time.Duration(o.PunchTimeout):
+			p.end(s, "punch timeout")
+			return
+		case up && silent > time.Duration(o.DeadAfter):
+			p.end(s, "silence")
+			return
+		case !up || (!s.caller && !gotPing):
+			p.seal(s, rendezvous.KindPunch, []byte{b2u(heard)})
+		}
+		if up && s.caller && p.env.Clock.Sim(time.Since(lastPing)) >= time.Duration(o.Interval) {
+			lastPing = time.Now()
+			p.seal(s, rendezvous.KindPing, binary.BigEndian.AppendUint64(nil, uint64(time.Now().UnixNano())))
+			if o.Forge {
+				p.forge(s)
+			}
+		}
+	}
+}
+
+func b2u(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// seal sends one sealed packet on s.
+func (p *peer) seal(s *session, k rendezvous.Kind, body []byte) {
+	s.mu.Lock()
+	s.seq++
+	b, err := rendezvous.Seal(s.sendKey, rendezvous.Sealed{Session: s.id, Seq: s.seq, Kind: k, Body: body})
+	to := s.remote
+	if err == nil {
+		s.lastSent = b
+		if k == rendezvous.KindPing {
+			s.pings++
+		}
+	}
+	s.mu.Unlock()
+	if err != nil {
+		p.env.Log.Info("peer.send_error", "err", err.Error())
+		return
+	}
+	p.write(b, to)
+}
+
+// sealed handles a packet from a peer: header, session, replay window,
+// authentication, then the plaintext.
+func (p *peer) sealed(b []byte, from netip.AddrPort) {
+	sid, seq, err := rendezvous.ParseSealed(b)
+	if err != nil {
+		p.env.Log.Info("peer.bad_packet", "from", from.String(), "err", err.Error())
+		return
+	}
+	p.mu.Lock()
+	s, stale := p.sessions[sid], p.closed[sid]
+	p.mu.Unlock()
+	switch {
+	case s == nil && stale:
+		p.env.Log.Info("peer.stale_refused", "from", from.String())
+		return
+	case s == nil:
+		p.env.Log.Info("peer.unknown_session", "from", from.String())
+		return
+	}
+	s.mu.Lock()
+	verdict := s.win.Check(seq)
+	s.mu.Unlock()
+	if verdict != rendezvous.Fresh {
+		p.env.Log.Info("peer.replay_refused", "from", from.String(), "verdict", verdict.String())
+		return
+	}
+	pkt, err := rendezvous.Open(s.recvKey, b)
+	if err != nil {
+		if errors.Is(err, rendezvous.ErrForged) {
+			p.env.Log.Info("peer.forged_refused", "from", from.String())
+		} else {
+			p.env.Log.Info("peer.bad_packet", "from", from.String(), "err", err.Error())
+		}
+		return
+	}
+	s.mu.Lock()
+	if s.win.Accept(seq) != rendezvous.Fresh { // raced with a copy
+		s.mu.Unlock()
+		p.env.Log.Info("peer.replay_refused", "from", from.String(), "verdict", "replay")
+		return
+	}
+	moved := s.remote != from
+	s.remote, s.heard, s.lastRecv = from, true, time.Now()
+	wasUp := s.isUp
+	switch pkt.Kind {
+	case rendezvous.KindPunch:
+		s.isUp = s.isUp || pkt.Body[0] == 1
+	case rendezvous.KindPing:
+		s.isUp, s.gotPing = true, true
+	case rendezvous.KindPong:
+		s.isUp = true
+	}
+	nowUp := s.isUp && !wasUp
+	s.mu.Unlock()
+	if moved {
+		p.env.Log.Info("peer.peer_moved", "peer", s.peerID, "endpoint", from.String())
+	}
+	if nowUp {
+		close(s.up)
+		if !s.caller {
+			p.env.Log.Info("peer.accepted", "peer", s.peerID)
+		}
+	}
+	switch pkt.Kind {
+	case rendezvous.KindPunch:
+		if pkt.Body[0] == 0 { // it has not heard us yet: answer at once
+			p.seal(s, rendezvous.KindPunch, []byte{1})
+		}
+	case rendezvous.KindPing:
+		p.seal(s, rendezvous.KindPong, pkt.Body[:8])
+	case rendezvous.KindPong:
+		sent := time.Unix(0, int64(binary.BigEndian.Uint64(pkt.Body)))
+		p.env.Log.Info("peer.pong", "peer", s.peerID, "rtt", p.env.Clock.Sim(time.Since(sent)))
+	}
+}
+
+// forge tries, once per session after two pings, what an attacker on the
+// path would: the last packet again (replay), the last packet with a new
+// sequence number (altered header), and when this session replaced an
+// older one, packets under the old key with the old and the new session id.
+func (p *peer) forge(s *session) {
+	s.mu.Lock()
+	if s.forged || s.pings < 2 || s.lastSent == nil {
+		s.mu.Unlock()
+		return
+	}
+	s.forged = true
+	last := append([]byte(nil), s.lastSent...)
+	to, seq := s.remote, s.seq
+	s.mu.Unlock()
+	p.write(last, to)
+	p.env.Log.Info("peer.forge_sent", "kind", "replay")
+	altered := append([]byte(nil), last...)
+	binary.BigEndian.PutUint64(altered[12:], seq+1) // a fresh number the tag does not cover
+	p.write(altered, to)
+	p.env.Log.Info("peer.forge_sent", "kind", "altered")
+	if old := s.previous; old != nil {
+		oldKey, oldSeq := old.key, old.seq
+		stamp := binary.BigEndian.AppendUint64(nil, uint64(time.Now().UnixNano()))
+		if b, err := rendezvous.Seal(oldKey, rendezvous.Sealed{Session: old.id, Seq: oldSeq + 1, Kind: rendezvous.KindPing, Body: stamp}); err == nil {
+			p.write(b, to)
+			p.env.Log.Info("peer.forge_sent", "kind", "stale-session")
+		}
+		if b, err := rendezvous.Seal(oldKey, rendezvous.Sealed{Session: s.id, Seq: seq + 1000, Kind: rendezvous.KindPing, Body: stamp}); err == nil {
+			p.write(b, to)
+			p.env.Log.Info("peer.forge_sent", "kind", "stale-key")
+		}
+	}
+}

@@ -99,7 +99,9 @@ func (p *peer) offer(ctx context.Context, m rendezvous.Msg, b []byte) {
 	p.mu.Unlock()
 	if old != nil {
 		p.end(old, "replaced")
-		p.env.Log.Info("peer.rekeyed", "peer", m.Target)
+	}
+	if old != nil || s.previous != nil {
+		p.env.Log.Info("peer.rekeyed", "peer", m.Target, "session", s.id)
 	}
 	role := "callee"
 	if m.Caller {

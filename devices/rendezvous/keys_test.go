@@ -1,0 +1,114 @@
+package rendezvous
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"net/netip"
+	"testing"
+)
+
+// cheap keeps Argon2id fast in unit tests; the cost is a parameter, the
+// algorithm is the same.
+var cheap = KDF{Time: 1, MemoryKiB: 64, Threads: 1, Salt: SaltFor("test", "stb0")}
+
+func TestDeviceKeys(t *testing.T) {
+	a := DeriveDeviceKeys("right", cheap)
+	if a != DeriveDeviceKeys("right", cheap) {
+		t.Fatal("the KDF is not deterministic")
+	}
+	if a.Auth == a.Wrap {
+		t.Fatal("auth and wrap keys are equal; HKDF must separate them")
+	}
+	if a == DeriveDeviceKeys("wrong", cheap) {
+		t.Fatal("two passwords give the same keys")
+	}
+	other := cheap
+	other.Salt = SaltFor("test", "stb1")
+	if a == DeriveDeviceKeys("right", other) {
+		t.Fatal("two devices with one password share keys; the salt must differ")
+	}
+	var c KeyCache
+	if c.Get("right", cheap) != a || c.Get("right", cheap) != a {
+		t.Fatal("cache returns other keys")
+	}
+	if DerivedPassword("seed", "stb0") == DerivedPassword("seed", "stb1") || DerivedPassword("seed", "stb0") != DerivedPassword("seed", "stb0") {
+		t.Fatal("derived passwords must be stable per id and differ across ids")
+	}
+}
+
+func TestSignVerify(t *testing.T) {
+	k := DeriveDeviceKeys("right", cheap)
+	b, err := Sign(&Msg{Type: TConnect, ID: "stb0", Target: "stb1", Seq: 3}, k.Auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !Verify(b, k.Auth) {
+		t.Fatal("own signature refused")
+	}
+	if Verify(b, DeriveDeviceKeys("wrong", cheap).Auth) {
+		t.Fatal("seed 001: an impostor's password verifies")
+	}
+	for i := range b {
+		c := bytes.Clone(b)
+		c[i] ^= 0x40
+		if Verify(c, k.Auth) {
+			t.Fatalf("a change of byte %d verifies", i)
+		}
+	}
+	if Verify(b[:10], k.Auth) || Verify(nil, k.Auth) {
+		t.Fatal("a cut message verifies")
+	}
+}
+
+func TestOfferWrapping(t *testing.T) {
+	k := DeriveDeviceKeys("right", cheap)
+	var session [32]byte
+	rand.Read(session[:])
+	m := &Msg{ID: "stb0", Target: "stb1", Session: 5, Seq: 2, Caller: true, Overlay: netip.MustParseAddr("10.200.0.2"),
+		Public: netip.MustParseAddrPort("198.18.0.3:4000")}
+	b, err := SealOffer(m, k.Wrap, session, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse(b); err != nil {
+		t.Fatalf("a sealed offer does not parse: %v", err)
+	}
+	got, err := OpenOffer(b, k.Wrap)
+	if err != nil || got != session {
+		t.Fatalf("unwrap: %v", err)
+	}
+	if bytes.Contains(b, session[:]) {
+		t.Fatal("the session key travels in clear")
+	}
+	if _, err := OpenOffer(b, DeriveDeviceKeys("wrong", cheap).Wrap); !errors.Is(err, ErrUnwrap) {
+		t.Fatalf("seed 001: a wrong password unwraps: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		at   int
+	}{{"peer endpoint", len(b) - WrappedLen - WrapNonce - 1}, {"session id", 4 + 1 + 4 + 1 + 4 + 3}, {"wrapped key", len(b) - 1}, {"nonce", len(b) - WrappedLen - 1}} {
+		c := bytes.Clone(b)
+		c[tc.at] ^= 1
+		if _, err := OpenOffer(c, k.Wrap); !errors.Is(err, ErrUnwrap) {
+			t.Errorf("offer with its %s changed opens: %v", tc.name, err)
+		}
+	}
+	m2 := *m
+	b2, _ := SealOffer(&m2, k.Wrap, session, rand.Reader)
+	if bytes.Equal(b, b2) {
+		t.Fatal("two wrappings of one key are equal: the nonce must be fresh")
+	}
+}
+
+func TestTrafficKeys(t *testing.T) {
+	var key [32]byte
+	rand.Read(key[:])
+	a := DeriveTrafficKeys(key, 1)
+	if a.CallerToCallee == a.CalleeToCaller {
+		t.Fatal("both directions share a key: their nonces would collide")
+	}
+	if a == DeriveTrafficKeys(key, 2) {
+		t.Fatal("the session id does not enter the derivation")
+	}
+}

@@ -11,6 +11,14 @@
 // replayed nonce count, another user's name, a body for another user) that
 // the server must refuse.
 //
-// It does not answer method-B polls, interaction items or subscription
+// The peer part (role peer, files peer*.go) is the seed 001 box: it
+// registers with a rendezvous server, asks it for sessions with other boxes
+// by device id, unwraps the session key, punches through the NATs and talks
+// ChaCha20-Poly1305 with a replay window; peer.go documents its events.
+// Package rendezvous holds the server and the wire format. The peer does
+// not relay through the server when punching fails, nor carry anything but
+// pings and pongs on a session.
+//
+// The viewer does not answer method-B polls, interaction items or subscription
 // sync, and does not model sessions of several viewers on one box.
 package stb

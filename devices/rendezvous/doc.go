@@ -1,0 +1,77 @@
+// Package rendezvous is seed 001's supervising server and the wire format it
+// shares with the set-top box peers of package stb (role peer): device
+// registration against a registry, an overlay address per device recorded
+// with its observed public endpoint, heartbeats and online state, and
+// connection requests answered with a fresh session key wrapped for each
+// side and the other side's endpoint, so both punch a UDP path through their
+// NATs at once.
+//
+// # Keys
+//
+// A device's password never travels. The server announces, per device, an
+// Argon2id cost and a salt (SaltFor: HMAC of the server secret and the id);
+// both sides run Argon2id(password, salt) once (KeyCache) and expand the
+// result with HKDF-SHA256 into an auth key (HMAC-SHA256 over control
+// messages) and a wrap key. A session key is 32 random bytes per request,
+// sealed with XChaCha20-Poly1305 under each side's wrap key, the offer's
+// other fields as associated data. Peers derive one key per direction from
+// it with HKDF (salt: the session id) and seal every packet with
+// ChaCha20-Poly1305, the nonce being the 64-bit sequence number, checked
+// against a 64-packet anti-replay window (Window) before decryption and
+// advanced only after authentication.
+//
+// # Wire format
+//
+// One UDP port (default 7700), big-endian, every datagram at most 1200
+// bytes, starting with a 4-byte header:
+//
+//	0  version (1)   1  type   2  total length, header included (2)
+//
+// Strings are a length byte and 1–64 bytes of printable ASCII without
+// spaces (the refusal text may hold spaces and be empty; so may the user
+// name). MAC is HMAC-SHA256 under the device's auth key of every byte before
+// it. Bodies by type:
+//
+//	1 hello       id, user
+//	2 challenge   id, nonce(16), argon2 time(4), memory KiB(4), threads(1), salt(16)
+//	3 register    id, user, nonce(16) echoed, MAC(32)
+//	4 registered  id, overlay IPv4(4), public IPv4(4)+port(2), heartbeat ms(4), expires ms(4), MAC(32)
+//	5 refused     reason(1), id, seq(8) of the refused request (0 for hello/register), text
+//	6 heartbeat   id, seq(8), MAC(32)
+//	7 hb-ack      id, seq(8), public IPv4(4)+port(2), MAC(32)
+//	8 connect     id, target, seq(8), MAC(32)
+//	9 offer       id (recipient), peer, session(8), seq(8) of the connect (0 for the callee),
+//	              role(1: caller, 2: callee), peer overlay(4), peer endpoint(6),
+//	              wrap nonce(24), wrapped key(48)
+//	16 sealed     session(8), seq(8), ChaCha20-Poly1305(kind(1) + body) with the 20-byte
+//	              clear part as associated data; kinds: 1 punch (1 byte: heard you),
+//	              2 ping (8-byte stamp + payload), 3 pong (the stamp)
+//
+// Heartbeats and connects share one strictly increasing sequence per
+// registration, so a captured one cannot be played again; a register
+// answers a single-use challenge. Parse checks version, length, type,
+// every field and that nothing trails; the server refuses anything else
+// with a rendezvous.bad_message event and no state change.
+//
+// # Registry and expiry
+//
+// Option devices lists entries; option generate makes them from a pattern
+// (pattern: "lin%d-stb0", count: N) with DerivedPassword(password_seed, id),
+// which a peer with the same password_seed computes too. A device silent
+// for offline_after (default three heartbeat periods) is offline: a connect
+// to it is refused "target offline". Silent for expires, its registration
+// ends and its overlay address returns to the pool.
+//
+// It does not relay: when the NATs defeat hole punching (symmetric against
+// port-restricted, for instance) the session fails and the peer says so. It
+// does not authenticate its refusals (they can only make a device try
+// again), persist its state across restarts, or carry IPv6.
+//
+// Events: rendezvous.start, rendezvous.registered (id, overlay, public,
+// again), rendezvous.refused_unknown, rendezvous.refused_credentials,
+// rendezvous.stale_challenge, rendezvous.not_registered,
+// rendezvous.replayed, rendezvous.moved, rendezvous.unknown_target,
+// rendezvous.target_offline, rendezvous.session, rendezvous.offline and
+// rendezvous.released (with silence), rendezvous.bad_message,
+// rendezvous.pool_full.
+package rendezvous

@@ -5,17 +5,18 @@
 # namespace (profile external) with BOXLAB_WAN, BOXLAB_LAN, ... in the
 # environment. Where BOXLAB_SPEED is set, the conntrack timeouts (kernel
 # defaults) are divided by it, as a firmware with configurable timers would
-# be told to; without it they stay real-time.
+# be told to; without it they stay real-time. /proc/sys/net is the
+# namespace's own, so nothing outside the gateway changes.
 set -eu
 : "${BOXLAB_WAN:?}" "${BOXLAB_LAN:?}"
 speed=${BOXLAB_SPEED:-1}
 
-sysctl -qw net.ipv4.ip_forward=1
+echo 1 >/proc/sys/net/ipv4/ip_forward
 for t in udp_timeout=30 udp_timeout_stream=120 tcp_timeout_established=432000 \
 	tcp_timeout_syn_sent=120 icmp_timeout=30; do
 	key=${t%%=*} def=${t#*=}
 	val=$(awk -v d="$def" -v s="$speed" 'BEGIN { v = int(d / s + 0.5); if (v < 1) v = 1; print v }')
-	sysctl -qw "net.netfilter.nf_conntrack_$key=$val"
+	echo "$val" >"/proc/sys/net/netfilter/nf_conntrack_$key"
 done
 
 nft -f - <<NFT

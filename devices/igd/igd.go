@@ -20,6 +20,9 @@ type Options struct {
 	RemoteHostWildcardOnly bool              `yaml:"remote_host_wildcard_only"` // a NewRemoteHost other than "" gets 726
 	Port                   int               `yaml:"port"`                      // HTTP port on the LAN address; default 5000
 	NotifyInterval         scenario.Duration `yaml:"notify_interval"`           // NOTIFY alive period, real time; default 900s
+	NATPMP                 bool              `yaml:"natpmp"`                    // answer NAT-PMP (RFC 6886) on UDP 5351, same mapping table
+	PCP                    bool              `yaml:"pcp"`                       // answer PCP (RFC 6887) on UDP 5351, same mapping table
+	PCPThirdParty          bool              `yaml:"pcp_third_party"`           // allow the PCP THIRD_PARTY option (miniupnpd pcp_allow_thirdparty)
 }
 
 // DefaultOptions is an IGD:2 like miniupnpd's defaults without secure mode.
@@ -55,7 +58,7 @@ func (o *Options) Check(*scenario.Scenario) []scenario.FieldError {
 func Roles() []devices.Role {
 	return []devices.Role{{
 		Name:    "igd",
-		Doc:     "UPnP IGD on a home gateway: SSDP, descriptions, WANIPConnection:1/2 port mapping through the gateway's NAT",
+		Doc:     "UPnP IGD (and optionally NAT-PMP/PCP on UDP 5351) on a home gateway: port mapping through the gateway's NAT",
 		Options: func() any { return DefaultOptions() },
 		New: func(opts any) (devices.Device, error) {
 			o, ok := opts.(*Options)
@@ -74,7 +77,7 @@ type Device struct {
 
 // Run serves the IGD on the gateway's first LAN address until ctx ends.
 func (d *Device) Run(ctx context.Context, env *devices.Env) error {
-	if d.Options.Off {
+	if d.Options.Off && !d.Options.NATPMP && !d.Options.PCP {
 		env.Log.Info("igd.off")
 		<-ctx.Done()
 		return nil
@@ -85,7 +88,10 @@ func (d *Device) Run(ctx context.Context, env *devices.Env) error {
 	if len(env.LAN) == 0 {
 		return errors.New("igd: the node has no LAN address (not a gateway)")
 	}
-	s, err := Start(Config{NS: env.NS, Mapper: env.PortMapper, LAN: env.LAN[0].Addr(), Options: d.Options, Log: env.Log, Name: env.Node, Now: env.Clock.Now})
+	if d.Options.Off {
+		env.Log.Info("igd.off")
+	}
+	s, err := Start(Config{NS: env.NS, Mapper: env.PortMapper, LAN: env.LAN[0].Addr(), LANPrefix: env.LAN[0].Masked(), Options: d.Options, Log: env.Log, Name: env.Node, Now: env.Clock.Now})
 	if err != nil {
 		return err
 	}

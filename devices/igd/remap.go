@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/boxlab/boxlab/devices"
+	"github.com/boxlab/boxlab/nat/pcp"
 	"github.com/boxlab/boxlab/sim/scenario"
 )
 
@@ -32,6 +33,7 @@ type MapperOptions struct {
 	Port        int               `yaml:"port"`         // the UDP port mapped and served; default 7000
 	Lease       scenario.Duration `yaml:"lease"`        // mapping lease; renewed at half; default 120s
 	Report      scenario.Duration `yaml:"report"`       // report period; default 5s
+	Protocol    string            `yaml:"protocol"`     // upnp (default), natpmp, pcp, or auto: UPnP, then PCP, then NAT-PMP
 }
 
 // Check validates the options.
@@ -42,6 +44,11 @@ func (o *MapperOptions) Check(s *scenario.Scenario) []scenario.FieldError {
 	}
 	if o.Port < 1 || o.Port > 65535 {
 		errs = append(errs, scenario.FieldError{Field: "port", Msg: fmt.Sprintf("want a port 1..65535; got %d", o.Port)})
+	}
+	switch o.Protocol {
+	case "upnp", "natpmp", "pcp", "auto":
+	default:
+		errs = append(errs, scenario.FieldError{Field: "protocol", Msg: fmt.Sprintf("want one of upnp, natpmp, pcp, auto; got %q", o.Protocol)})
 	}
 	if o.Lease < 0 || o.Report <= 0 {
 		errs = append(errs, scenario.FieldError{Field: "report", Msg: "want a positive report period and a lease >= 0"})
@@ -67,9 +74,9 @@ func (o *MonitorOptions) Check(*scenario.Scenario) []scenario.FieldError {
 // RemapRoles are upnp-mapper and mapmon.
 func RemapRoles() []devices.Role {
 	return []devices.Role{
-		{Name: "upnp-mapper", Doc: "LAN device: maps a UDP port through the IGD, serves probes on it, reports it to mapmon, remaps on instruction",
+		{Name: "upnp-mapper", Doc: "LAN device: maps a UDP port through the gateway (UPnP, NAT-PMP, PCP or auto), serves probes on it, reports it to mapmon, remaps on instruction",
 			Options: func() any {
-				return &MapperOptions{MonitorPort: 7070, Port: 7000, Lease: scenario.Duration(120 * time.Second), Report: scenario.Duration(5 * time.Second)}
+				return &MapperOptions{Protocol: "upnp", MonitorPort: 7070, Port: 7000, Lease: scenario.Duration(120 * time.Second), Report: scenario.Duration(5 * time.Second)}
 			},
 			New: func(o any) (devices.Device, error) { return &Mapper{Options: *o.(*MapperOptions)}, nil }},
 		{Name: "mapmon", Doc: "server: probes every reported mapping, instructs a remap on failure, measures recovery",
@@ -117,18 +124,28 @@ func (m *Mapper) Run(ctx context.Context, env *devices.Env) error {
 			}
 		}
 	}()
-	cl := NewClient(env.NS)
+	ms := &mapSession{m: m, env: env, upnp: NewClient(env.NS)}
+	if m.Options.Protocol != "upnp" {
+		ms.pmp = &PMPClient{NS: env.NS, Client: env.Addr, Timeout: 2 * time.Second, Now: env.Clock.Now}
+		for i := range ms.pmp.Nonce {
+			ms.pmp.Nonce[i] = byte(env.Rand.Uint32())
+		}
+		ms.heard = make(chan heard, 1)
+		if err := ms.listenAnnouncements(ctx); err != nil {
+			return err
+		}
+	}
 	internal := netip.AddrPortFrom(env.Addr, uint16(m.Options.Port))
 	lease := time.Duration(m.Options.Lease)
 	var ext netip.AddrPort
-	var renewAt time.Duration
+	var life, renewAt time.Duration
 	report := env.Clock.NewTicker(time.Duration(m.Options.Report))
 	defer report.Stop()
 	for {
 		now := env.Clock.Now()
-		if !ext.IsValid() || (lease > 0 && now >= renewAt) {
-			ext = m.mapOnce(ctx, env, cl, internal, lease)
-			renewAt = now + lease/2
+		if !ext.IsValid() || (life > 0 && now >= renewAt) {
+			ext, life = ms.mapOnce(ctx, internal, lease)
+			renewAt = now + life/2
 		}
 		if ext.IsValid() {
 			c.WriteToUDPAddrPort([]byte(fmt.Sprintf("MAP %s %s", env.Node, ext)), netip.AddrPortFrom(mon, uint16(m.Options.MonitorPort)))
@@ -139,32 +156,162 @@ func (m *Mapper) Run(ctx context.Context, env *devices.Env) error {
 		case <-report.C:
 		case <-remap:
 			ext = netip.AddrPort{}
-			cl.Control = "" // the IGD may have moved or rebooted: discover again
+			ms.forget() // the gateway may have moved or rebooted: discover again
+		case h := <-ms.heard:
+			if ms.announced(h) {
+				renewAt = 0 // renew at once (RFC 6887 §14.1.3)
+			}
 		}
 	}
 }
 
-func (m *Mapper) mapOnce(ctx context.Context, env *devices.Env, cl *Client, internal netip.AddrPort, lease time.Duration) netip.AddrPort {
+// mapSession is the protocol unit of upnp-mapper: it maps with UPnP,
+// NAT-PMP or PCP, or with auto the first of them the gateway speaks.
+type mapSession struct {
+	m     *Mapper
+	env   *devices.Env
+	upnp  *Client
+	pmp   *PMPClient
+	using string // the protocol that last worked; "" = choose again
+	heard chan heard
+}
+
+// heard is an announcement and who sent it.
+type heard struct {
+	Announcement
+	from netip.Addr
+}
+
+// announced handles an announcement from the listener: one from our
+// gateway in the protocol we map with asks for a renewal.
+func (ms *mapSession) announced(h heard) bool {
+	gw := ms.pmp.Server
+	if ms.using == "" || h.PCP != (ms.using == "pcp") || ms.using == "upnp" || (gw.IsValid() && h.from != gw) {
+		return false
+	}
+	if ms.pmp.Heard(h.Announcement) {
+		ms.env.Log.Info("igd.client.epoch_reset", "protocol", ms.using, "via", "announcement")
+	}
+	ms.env.Log.Info("igd.client.announcement", "protocol", ms.using, "epoch", float64(h.Epoch))
+	return true
+}
+
+func (ms *mapSession) forget() {
+	ms.using = ""
+	ms.upnp.Control = ""
+	if ms.pmp != nil {
+		ms.pmp.Server = netip.Addr{}
+	}
+}
+
+// order is the protocols to try: the one in use, else the configured one,
+// or for auto UPnP, then PCP, then NAT-PMP.
+func (ms *mapSession) order() []string {
+	if ms.using != "" {
+		return []string{ms.using}
+	}
+	if ms.m.Options.Protocol == "auto" {
+		return []string{"upnp", "pcp", "natpmp"}
+	}
+	return []string{ms.m.Options.Protocol}
+}
+
+// mapOnce maps internal and returns the external endpoint and the lifetime
+// granted (0 = permanent), or an invalid endpoint on failure.
+func (ms *mapSession) mapOnce(ctx context.Context, internal netip.AddrPort, lease time.Duration) (netip.AddrPort, time.Duration) {
+	env := ms.env
 	start := time.Now()
-	if cl.Control == "" {
-		if err := cl.Discover(ctx, 2*time.Second); err != nil {
-			env.Log.Info("igd.client.no_upnp", "err", err.Error())
-			return netip.AddrPort{}
+	order := ms.order()
+	for _, proto := range order {
+		ext, life, err := ms.mapWith(ctx, proto, internal, lease)
+		var f *Fault
+		var re *ResultError
+		switch {
+		case err == nil:
+			ms.using = proto
+			env.Log.Info("igd.client.mapped", "external", ext.String(), "protocol", proto, "lifetime", life, "took", time.Since(start))
+			return ext, life
+		case errors.As(err, &f):
+			env.Log.Info("igd.client.map_failed", "protocol", proto, "code", float64(f.Code))
+			return netip.AddrPort{}, 0
+		case errors.As(err, &re):
+			env.Log.Info("igd.client.map_failed", "protocol", proto, "code", float64(re.Code))
+			return netip.AddrPort{}, 0
+		case errors.Is(err, errAbsent):
+			continue // logged by mapWith; try the next protocol
+		default:
+			env.Log.Info("igd.client.map_failed", "protocol", proto, "err", err.Error())
+			ms.forget()
+			return netip.AddrPort{}, 0
 		}
 	}
-	ext, err := cl.Map(ctx, "udp", internal, uint16(m.Options.Port), lease)
-	var f *Fault
-	if errors.As(err, &f) {
-		env.Log.Info("igd.client.map_failed", "code", float64(f.Code))
-		return netip.AddrPort{}
+	ms.using = ""
+	if len(order) > 1 || ms.m.Options.Protocol != "upnp" {
+		env.Log.Info("igd.client.no_mapping_protocol", "tried", strings.Join(order, ","))
 	}
+	return netip.AddrPort{}, 0
+}
+
+// errAbsent: the gateway does not speak the protocol (or nothing answered).
+var errAbsent = errors.New("protocol absent")
+
+func (ms *mapSession) mapWith(ctx context.Context, proto string, internal netip.AddrPort, lease time.Duration) (netip.AddrPort, time.Duration, error) {
+	env, port := ms.env, uint16(ms.m.Options.Port)
+	if proto == "upnp" {
+		if ms.upnp.Control == "" {
+			if err := ms.upnp.Discover(ctx, 2*time.Second); err != nil {
+				env.Log.Info("igd.client.no_upnp", "err", err.Error())
+				return netip.AddrPort{}, 0, errAbsent
+			}
+		}
+		ext, err := ms.upnp.Map(ctx, "udp", internal, port, lease)
+		return ext, lease, err
+	}
+	c := ms.pmp
+	c.PCP = proto == "pcp"
+	if !c.Server.IsValid() {
+		gw, err := DefaultGateway(env.NS)
+		if err != nil {
+			return netip.AddrPort{}, 0, err
+		}
+		c.Server = gw
+	}
+	ext, life, lost, err := c.Map(ctx, "udp", internal, port, lease)
+	if lost {
+		env.Log.Info("igd.client.epoch_reset", "protocol", proto)
+	}
+	if errors.Is(err, ErrNoServer) {
+		env.Log.Info("igd.client.no_"+proto, "err", err.Error())
+		return ext, life, errAbsent
+	}
+	return ext, life, err
+}
+
+// listenAnnouncements hears the gateway's NAT-PMP address announcements
+// and PCP ANNOUNCEs on port 5350 (224.0.0.1, which every host joins) and
+// passes them to the mapping loop (announced).
+func (ms *mapSession) listenAnnouncements(ctx context.Context) error {
+	c, err := ms.env.NS.ListenUDP("udp4", &net.UDPAddr{Port: pcp.ClientPort})
 	if err != nil {
-		env.Log.Info("igd.client.map_failed", "err", err.Error())
-		cl.Control = ""
-		return netip.AddrPort{}
+		return fmt.Errorf("upnp-mapper: announcements: %w", err)
 	}
-	env.Log.Info("igd.client.mapped", "external", ext.String(), "took", time.Since(start))
-	return ext
+	go func() { <-ctx.Done(); c.Close() }()
+	go func() {
+		buf := make([]byte, pcp.MaxMessage)
+		for {
+			n, from, err := c.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			if a, ok := ParseAnnouncement(buf[:n]); ok {
+				select {
+				case ms.heard <- heard{a, from.Addr().Unmap()}:
+				default: // one pending is enough
+				}
+			}
+		}
+	}()
+	return nil
 }
 
 // Monitor is a running mapmon.

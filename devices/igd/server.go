@@ -21,12 +21,15 @@ import (
 
 // Config is what a Server runs with.
 type Config struct {
-	NS      *ns.NS         // the gateway's namespace
-	Mapper  nat.PortMapper // the gateway's NAT
-	LAN     netip.Addr     // the gateway's LAN address: HTTP and SSDP are served there
-	Options Options
-	Log     *slog.Logger // events: igd.*
-	Name    string       // seeds the UUID; the node name
+	NS     *ns.NS         // the gateway's namespace
+	Mapper nat.PortMapper // the gateway's NAT
+	LAN    netip.Addr     // the gateway's LAN address: HTTP, SSDP, NAT-PMP and PCP are served there
+	// LANPrefix is the LAN segment NAT-PMP and PCP requests must come
+	// from; default LAN/24.
+	LANPrefix netip.Prefix
+	Options   Options
+	Log       *slog.Logger // events: igd.*
+	Name      string       // seeds the UUID; the node name
 	// Now is scenario time, the clock mapping leases run on; default real
 	// time since Start.
 	Now func() time.Duration
@@ -43,12 +46,15 @@ type Server struct {
 	started  time.Time
 	log      *slog.Logger
 
-	mu   sync.Mutex
-	meta map[key]meta
-	kept map[key]keptMapping // with KeepOnWANChange: what to re-install on a new WAN address
+	mu         sync.Mutex
+	meta       map[key]meta
+	kept       map[key]keptMapping // with KeepOnWANChange: what to re-install on a new WAN address
+	epochStart time.Duration       // scenario time the NAT-PMP/PCP epoch counts from
+	done       chan struct{}
 
-	http      *http.Server
-	ssdp      *ssdp
+	http      *http.Server // nil with UPnP off
+	ssdp      *ssdp        // nil with UPnP off
+	pmp       *pmpServer   // nil without NAT-PMP and PCP
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 }
@@ -61,6 +67,8 @@ type key struct {
 type meta struct {
 	desc    string
 	enabled bool
+	owner   string   // "" (UPnP), "natpmp" or "pcp"
+	nonce   [12]byte // PCP: the mapping nonce
 }
 
 // Start opens the HTTP listener and the SSDP socket and sends NOTIFY alive.
@@ -71,14 +79,40 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, version: o.Version, log: cfg.Log, meta: map[key]meta{}, kept: map[key]keptMapping{}, started: time.Now(), bootID: time.Now().Unix()}
+	if !cfg.LANPrefix.IsValid() {
+		cfg.LANPrefix, _ = cfg.LAN.Prefix(24)
+	}
+	s := &Server{cfg: cfg, version: o.Version, log: cfg.Log, meta: map[key]meta{}, kept: map[key]keptMapping{}, started: time.Now(), bootID: time.Now().Unix(), done: make(chan struct{})}
 	if s.cfg.Now == nil {
 		s.cfg.Now = func() time.Duration { return time.Since(s.started) }
 	}
+	s.epochStart = s.cfg.Now()
 	s.httpAddr = netip.AddrPortFrom(cfg.LAN, uint16(o.Port)).String()
+	if o.NATPMP || o.PCP {
+		var err error
+		if s.pmp, err = startPMP(s); err != nil {
+			return nil, err
+		}
+	}
+	if !o.Off {
+		if err := s.startUPnP(); err != nil {
+			if s.pmp != nil {
+				s.pmp.close()
+			}
+			return nil, err
+		}
+	}
+	s.wg.Add(1)
+	go s.watchWAN()
+	return s, nil
+}
+
+// startUPnP opens the HTTP listener and the SSDP socket and sends NOTIFY alive.
+func (s *Server) startUPnP() error {
+	cfg := s.cfg
 	l, err := cfg.NS.Listen("tcp4", s.httpAddr)
 	if err != nil {
-		return nil, fmt.Errorf("igd: http: %w", err)
+		return fmt.Errorf("igd: http: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+pathRoot, s.serveXML(s.rootDesc))
@@ -91,18 +125,24 @@ func Start(cfg Config) (*Server, error) {
 	go func() { defer s.wg.Done(); s.http.Serve(l) }()
 	if s.ssdp, err = startSSDP(s); err != nil {
 		s.http.Close()
-		return nil, err
+		return err
 	}
 	s.log.Info("igd.start", "version", float64(s.version), "location", s.location())
-	return s, nil
+	return nil
 }
 
 // Close sends NOTIFY byebye and stops serving.
 func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
-		s.ssdp.close()
-		err = s.http.Close()
+		close(s.done)
+		if s.ssdp != nil {
+			s.ssdp.close()
+			err = s.http.Close()
+		}
+		if s.pmp != nil {
+			s.pmp.close()
+		}
 		s.wg.Wait()
 		s.log.Info("igd.stop")
 	})
@@ -110,14 +150,66 @@ func (s *Server) Close() error {
 }
 
 // Rebooted is called after the gateway lost its mappings and came back: a
-// new BOOTID and NOTIFY alive, as a rebooted IGD announces itself.
+// new BOOTID and NOTIFY alive, a NAT-PMP/PCP epoch from zero and their
+// announcements, as a rebooted gateway announces itself.
 func (s *Server) Rebooted() {
 	s.mu.Lock()
 	s.bootID++
 	clear(s.meta)
 	clear(s.kept)
+	s.epochStart = s.cfg.Now()
 	s.mu.Unlock()
-	s.ssdp.notify("ssdp:alive")
+	if s.ssdp != nil {
+		s.ssdp.notify("ssdp:alive")
+	}
+	if s.pmp != nil {
+		s.pmp.announce()
+	}
+}
+
+// watchWAN notices a new WAN address (every second, real time): a new
+// BOOTID and NOTIFY alive, as miniupnpd does on an address event; the kept
+// mappings re-installed; the NAT-PMP/PCP epoch restarted unless the
+// mappings survive, and the address announced on 224.0.0.1:5350.
+func (s *Server) watchWAN() {
+	defer s.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	wan := s.cfg.Mapper.ExternalAddr()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		now := s.cfg.Mapper.ExternalAddr()
+		if now == wan {
+			continue
+		}
+		wan = now
+		s.mu.Lock()
+		s.bootID++
+		if !s.cfg.Options.KeepOnWANChange {
+			s.epochStart = s.cfg.Now()
+		}
+		s.mu.Unlock()
+		s.log.Info("igd.wan_changed", "wan", now.String())
+		s.reinstall()
+		if s.ssdp != nil {
+			s.ssdp.notify("ssdp:alive")
+		}
+		if s.pmp != nil {
+			s.pmp.announce()
+		}
+	}
+}
+
+// epoch is the NAT-PMP/PCP epoch time: seconds of scenario time since the
+// gateway last lost its mapping state (RFC 6886 §3.6, RFC 6887 §8.5).
+func (s *Server) epoch() uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return uint32((s.cfg.Now() - s.epochStart) / time.Second)
 }
 
 func (s *Server) location() string { return "http://" + s.httpAddr + pathRoot }

@@ -204,27 +204,12 @@ func (d *ssdp) announce() {
 	d.notify("ssdp:alive")
 	t := time.NewTicker(time.Duration(d.s.cfg.Options.NotifyInterval))
 	defer t.Stop()
-	watch := time.NewTicker(time.Second)
-	defer watch.Stop()
-	wan := d.s.cfg.Mapper.ExternalAddr()
 	for {
 		select {
 		case <-d.done:
 			return
 		case <-t.C:
 			d.notify("ssdp:alive")
-		case <-watch.C:
-			// A new WAN address: announce again with a new BOOTID, as
-			// miniupnpd does on an address event.
-			if now := d.s.cfg.Mapper.ExternalAddr(); now != wan {
-				wan = now
-				d.s.mu.Lock()
-				d.s.bootID++
-				d.s.mu.Unlock()
-				d.s.log.Info("igd.wan_changed", "wan", now.String())
-				d.s.reinstall()
-				d.notify("ssdp:alive")
-			}
 		}
 	}
 }

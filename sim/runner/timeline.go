@@ -69,7 +69,21 @@ func (r *run) apply(ctx context.Context, ev scenario.Event, nodes []*topology.No
 		if hold == 0 {
 			hold = defaultRebootDown
 		}
-		do, undo = r.topo.RebootDown, r.topo.RebootUp
+		// The gateway's own role (an IGD daemon) goes down and starts
+		// afresh with it, as a rebooted router's daemons do.
+		do = func(n *topology.Live) error {
+			if p := r.procs[n.Name]; p != nil {
+				p.stop(stopLimit)
+			}
+			return r.topo.RebootDown(n)
+		}
+		undo = func(n *topology.Live) error {
+			err := r.topo.RebootUp(n)
+			if p := r.procs[n.Name]; p != nil {
+				p.start(ctx)
+			}
+			return err
+		}
 	case scenario.WANChange:
 		do = func(n *topology.Live) error {
 			p, err := r.topo.ChangeWAN(n)

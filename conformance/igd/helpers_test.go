@@ -142,9 +142,16 @@ func (l *home) add(node string, proto string, ext, in int, lease int) int {
 // is not installed.
 func (l *home) upnpc(node string, args ...string) string {
 	GinkgoHelper()
-	path, err := exec.LookPath("upnpc")
+	return l.run("upnpc", node, args...)
+}
+
+// run runs a real client program in node's namespace; the spec is skipped
+// if it is not installed (upnpc: Debian package miniupnpc; natpmpc: natpmpc).
+func (l *home) run(prog, node string, args ...string) string {
+	GinkgoHelper()
+	path, err := exec.LookPath(prog)
 	if err != nil {
-		Skip("upnpc not installed (Debian package miniupnpc): the real-peer interop spec needs it")
+		Skip(prog + " not installed: the real-peer interop spec needs it")
 	}
 	cmd := exec.Command(path, args...)
 	var out bytes.Buffer
@@ -157,9 +164,9 @@ func (l *home) upnpc(node string, args ...string) string {
 	case <-time.After(20 * time.Second):
 		cmd.Process.Kill()
 		<-done
-		Fail("upnpc " + strings.Join(args, " ") + " did not finish in 20 s:\n" + out.String())
+		Fail(prog + " " + strings.Join(args, " ") + " did not finish in 20 s:\n" + out.String())
 	}
-	GinkgoWriter.Printf("upnpc %s:\n%s\n", strings.Join(args, " "), out.String())
+	GinkgoWriter.Printf("%s %s:\n%s\n", prog, strings.Join(args, " "), out.String())
 	return out.String()
 }
 

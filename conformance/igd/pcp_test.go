@@ -2,9 +2,12 @@ package igd_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"math/rand/v2"
 	"net/netip"
+	"path/filepath"
+	"runtime"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -12,6 +15,8 @@ import (
 
 	"github.com/boxlab/boxlab/devices/igd"
 	"github.com/boxlab/boxlab/nat/pcp"
+	"github.com/boxlab/boxlab/sim/runner"
+	"github.com/boxlab/boxlab/sim/scenario"
 )
 
 // NAT-PMP (RFC 6886) and PCP (RFC 6887) on the gateway, UDP 5351, sharing
@@ -304,5 +309,23 @@ var _ = It("Malformed and refused requests get the right result code or are drop
 	}
 	Expect(l.pcpAsk("home0-box0", good).Result).To(Equal(pcp.Success))
 	st := l.igd.PMPStats()
-	Expect(st.Errors + st.Dropped).To(BeNumerically(">", 10), "bad datagrams counted")
+	Expect(st.Errors+st.Dropped).To(BeNumerically(">", 10), "bad datagrams counted")
+})
+
+// scenarios/remap-pcp.yaml end to end: devices map with PCP, NAT-PMP or
+// auto through gateways with UPnP off, WAN changes and reboots reset the
+// epoch, the devices notice and map again (seed 003 with RFC 6886/6887).
+var _ = It("scenarios/remap-pcp.yaml: NAT-PMP/PCP devices recover from WAN changes and reboots; no protocol is reported", func() {
+	_, here, _, _ := runtime.Caller(0)
+	cat, err := runner.DefaultCatalog()
+	Expect(err).NotTo(HaveOccurred())
+	s, err := scenario.Load(filepath.Join(filepath.Dir(here), "..", "..", "scenarios", "remap-pcp.yaml"), cat)
+	Expect(err).NotTo(HaveOccurred())
+	rep, err := runner.Run(context.Background(), runner.Config{Scenario: s, Catalog: cat, OutDir: GinkgoT().TempDir()})
+	Expect(err).NotTo(HaveOccurred())
+	for _, a := range rep.Assertions {
+		GinkgoWriter.Printf("%s: measured %v, expected %v\n", a.Name, a.Measured, a.Expected)
+		Expect(a.Pass).To(BeTrue(), "%s: measured %v, expected %v (%s)", a.Name, a.Measured, a.Expected, a.Detail)
+	}
+	Expect(rep.Assertions).To(HaveLen(8))
 })

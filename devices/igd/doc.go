@@ -31,11 +31,39 @@
 // maps a UDP port, answers probes on it, reports it to a monitor and maps
 // again when told; and mapmon, a server that probes every reported mapping
 // and instructs a remap on failure (events mapmon.failure_detected,
-// mapmon.instruction, mapmon.remapped with recovery). They belong in
-// devices/mapmon and devices/stb once those grow (TCP probes, NAT-PMP/PCP).
+// mapmon.instruction, mapmon.remapped with recovery). upnp-mapper's
+// protocol is upnp, natpmp, pcp or auto (UPnP, then PCP, then NAT-PMP;
+// igd.client.no_upnp, igd.client.no_pcp, igd.client.no_natpmp and
+// igd.client.no_mapping_protocol say what was missing); it renews at half
+// the granted lifetime, listens on 5350 for announcements and renews on
+// each, and logs igd.client.epoch_reset when the epoch says the gateway
+// lost state. They belong in devices/mapmon and devices/stb once those
+// grow (TCP probes).
+//
+// With the options natpmp and pcp the role also answers NAT-PMP (RFC 6886)
+// and PCP (RFC 6887, codec in nat/pcp) on the LAN address, UDP 5351
+// (pmp.go, natpmp.go, pcpserver.go), through the same nat.PortMapper and
+// the same table of who made which mapping, so UPnP, NAT-PMP, PCP and the
+// NAT's dynamic mappings share one port space: a port another host holds is
+// 718 for UPnP, another port (or CANNOT_PROVIDE_EXTERNAL with
+// PREFER_FAILURE) for PCP, another port for NAT-PMP. PCP MAP mappings
+// belong to their nonce (another nonce is NOT_AUTHORIZED); THIRD_PARTY is
+// honoured with pcp_third_party (else NOT_AUTHORIZED); FILTER on one remote
+// host is honoured, on a prefix or port it is UNSUPP_OPTION; PEER is
+// UNSUPP_OPCODE (the NAT does not let us pin a dynamic mapping), as in a
+// miniupnpd built without --pcp-peer. Lifetimes are clamped to 120 s ..
+// 24 h (miniupnpd's defaults). The epoch counts scenario seconds from the
+// last loss of state (start, Rebooted, a WAN change unless
+// keep_on_wan_change), and each of those is announced ten times, 250 ms
+// apart doubling, to 224.0.0.1:5350 (NAT-PMP opcode 128 and PCP
+// ANNOUNCE). off: true switches off only UPnP. PMPClient is the client side
+// (PCP or NAT-PMP against the default router, epoch check), used by
+// upnp-mapper's protocol option. Not done: unsolicited per-client MAP
+// responses after an address change (RFC 6887 §14.2), IPv6, the
+// all-ports and all-protocols mappings.
 //
 // SOAP requests are parsed strictly (ParseSOAP): at most 16 KiB, no DTD, a
 // bounded depth. It does not do GENA eventing (subscriptions get 404),
-// WANPPPConnection, IPv6 pinholes, NAT-PMP or PCP; NewEnabled=0 is recorded
-// but the mapping still forwards.
+// WANPPPConnection or IPv6 pinholes; NewEnabled=0 is recorded but the
+// mapping still forwards.
 package igd

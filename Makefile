@@ -47,6 +47,7 @@ BENCH_PKGS += ./sim/assert/
 BENCH_PKGS += ./sim/journal/
 BENCH_PKGS += ./devices/echo/
 BENCH_PKGS += ./nat/table/
+BENCH_PKGS += ./devices/rendezvous/
 
 # Scale figures (namespaces per second, memory per box) and micro-benchmarks.
 # Load-test scenarios `make bench` runs through boxlab-bench -scenario (CPU,

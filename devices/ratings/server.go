@@ -48,6 +48,7 @@ type ServerOptions struct {
 	NonceTTL   scenario.Duration `yaml:"nonce_ttl"`   // default 5m
 	Horizon    scenario.Duration `yaml:"horizon"`     // how far the guide lists programmes; default 1h
 	Windows    []WindowOption    `yaml:"windows"`     // rating windows (method A)
+	Sync       string            `yaml:"sync"`        // store durability: full (fsync per group commit; default) or normal (survives a process crash only)
 }
 
 // WindowOption is a rating window in the scenario.
@@ -62,7 +63,7 @@ type WindowOption struct {
 func DefaultServerOptions() *ServerOptions {
 	return &ServerOptions{Port: 8080, StreamPort: 8554, Realm: "ratings@boxlab", Secret: "boxlab", Channels: 8,
 		Programme: scenario.Duration(time.Minute), Frame: scenario.Duration(time.Second), MinViewing: scenario.Duration(time.Minute),
-		NonceTTL: scenario.Duration(5 * time.Minute), Horizon: scenario.Duration(time.Hour)}
+		NonceTTL: scenario.Duration(5 * time.Minute), Horizon: scenario.Duration(time.Hour), Sync: SyncFull}
 }
 
 // Check validates the options.
@@ -86,6 +87,9 @@ func (o *ServerOptions) Check(*scenario.Scenario) []scenario.FieldError {
 		if d <= 0 {
 			add(f, "want a positive duration")
 		}
+	}
+	if o.Sync != SyncFull && o.Sync != SyncNormal {
+		add("sync", "want full or normal; got %q", o.Sync)
 	}
 	if o.MinViewing < 0 {
 		add("min_viewing", "want a duration >= 0")
@@ -130,7 +134,7 @@ type Server struct {
 func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 	s.env, s.log, s.live = env, env.Log, map[string]*liveStream{}
 	s.guide = s.Options.guide()
-	db, err := openStore(filepath.Join(env.OutDir, env.Node+"-ratings.db"), strconv.FormatInt(env.Clock.Start().UnixNano(), 10))
+	db, err := openStore(filepath.Join(env.OutDir, env.Node+"-ratings.db"), strconv.FormatInt(env.Clock.Start().UnixNano(), 10), s.Options.Sync)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
@@ -13,11 +14,42 @@ import (
 )
 
 // store is the server's durable state: content-stream sessions and viewing
-// records, in SQLite with WAL and synchronous=FULL, so a record is on disk
-// before the 200 OK that acknowledges it.
+// records in SQLite (WAL, synchronous=FULL by default). Every write goes through one
+// committer goroutine that owns the only write connection and commits
+// writes in groups (group commit): a write waits until the transaction
+// holding it has committed — the WAL is fsynced — before it returns, so a
+// record is on disk before the 200 OK that acknowledges it, and one fsync
+// covers every write that arrived while the previous one ran. Reads use a
+// separate pool of read-only connections and see committed data only.
 type store struct {
-	db *sql.DB
+	w, r  *sql.DB
+	stmts map[string]*sql.Stmt
+	ops   chan *op
+	quit  chan struct{}
+	done  chan struct{}
+
+	// cache holds sessions as committed, so a report's session lookup
+	// needs no read transaction; a miss (e.g. after a restart) reads the
+	// database and fills it.
+	mu    sync.Mutex
+	cache map[string]session
 }
+
+// maxCache bounds the session cache; past it, ended sessions are dropped.
+const maxCache = 1 << 17
+
+// op is one write: fn runs inside the group's transaction; err receives
+// its error, or the commit's.
+type op struct {
+	fn  func(tx *sql.Tx) error
+	err chan error
+}
+
+// maxGroup bounds the writes of one transaction.
+const maxGroup = 512
+
+// errClosed answers writes that arrive after close began.
+var errClosed = errors.New("ratings store closed")
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -30,41 +62,195 @@ CREATE TABLE IF NOT EXISTS viewings(
 	login_ms INTEGER NOT NULL, logout_ms INTEGER);
 `
 
-// openStore opens (or creates) the database at path. run identifies the
-// run: a file left by another run (same --out folder) is emptied first,
-// while a restart within the run keeps everything.
-func openStore(path, run string) (*store, error) {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
-	db, err := sql.Open("sqlite", dsn)
+// The write statements, prepared once on the write connection.
+var writeSQL = map[string]string{
+	"addSession": `INSERT INTO sessions(id, user, service, program, first_ms) VALUES(?, ?, ?, ?, ?)`,
+	"endSession": `UPDATE sessions SET last_ms = ? WHERE id = ? AND last_ms IS NULL`,
+	"lastFrame":  `SELECT last_ms FROM sessions WHERE id = ?`,
+	"logIn":      `INSERT OR IGNORE INTO viewings(session, user, service, program, start_ms, login_ms) VALUES(?, ?, ?, ?, ?, ?)`,
+	"logOut":     `UPDATE viewings SET end_ms = ?, logout_ms = ? WHERE session = ? AND end_ms IS NULL`,
+	"hasViewing": `SELECT 1 FROM viewings WHERE session = ?`,
+}
+
+// Durability levels of the store (ServerOptions.Sync).
+const (
+	// SyncFull fsyncs the WAL at every group commit: an acknowledged
+	// record survives a server crash and a power loss or kernel crash.
+	SyncFull = "full"
+	// SyncNormal writes the WAL at every group commit and fsyncs it only
+	// at checkpoints: an acknowledged record survives a crash or kill of
+	// the server process (it is in the kernel's page cache), not a power
+	// loss or kernel crash.
+	SyncNormal = "normal"
+)
+
+// openStore opens (or creates) the database at path with durability sync
+// (SyncFull or SyncNormal). run identifies the run: a file left by another
+// run (same --out folder) is emptied first, while a restart within the run
+// keeps everything.
+func openStore(path, run, sync string) (*store, error) {
+	const common = "&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+	mode := "FULL"
+	if sync == SyncNormal {
+		mode = "NORMAL"
+	}
+	w, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous("+mode+")"+common)
 	if err != nil {
 		return nil, err
 	}
-	db.SetMaxOpenConns(1) // one writer; SQLite serialises writes anyway
-	s := &store{db: db}
+	w.SetMaxOpenConns(1) // the committer's connection; SQLite has one writer anyway
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	s := &store{w: w, stmts: map[string]*sql.Stmt{}, ops: make(chan *op, 4*maxGroup),
+		quit: make(chan struct{}), done: make(chan struct{}), cache: map[string]session{}}
 	if err := s.init(run); err != nil {
-		db.Close()
+		w.Close()
 		return nil, fmt.Errorf("ratings store %s: %w", path, err)
 	}
+	for name, q := range writeSQL {
+		st, err := w.Prepare(q)
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("ratings store %s: prepare %s: %w", path, name, err)
+		}
+		s.stmts[name] = st
+	}
+	s.r, err = sql.Open("sqlite", "file:"+path+"?_pragma=query_only(1)"+common)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	s.r.SetMaxOpenConns(4)
+	if err := s.warm(); err != nil {
+		s.r.Close()
+		w.Close()
+		return nil, fmt.Errorf("ratings store %s: %w", path, err)
+	}
+	go s.commit()
 	return s, nil
 }
 
+// warm loads the sessions that may still be reported on (no closed
+// viewing yet) into the cache, so reports after a restart need no reads.
+func (s *store) warm() error {
+	rows, err := s.r.Query(`SELECT s.id, s.user, s.service, s.program, s.first_ms, s.last_ms FROM sessions s
+		LEFT JOIN viewings v ON v.session = s.id WHERE v.end_ms IS NULL LIMIT ?`, maxCache)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ss session
+		var first int64
+		var last sql.NullInt64
+		if err := rows.Scan(&ss.id, &ss.user, &ss.service, &ss.program, &first, &last); err != nil {
+			return err
+		}
+		ss.first, ss.last, ss.ended = ms(first), ms(last.Int64), last.Valid
+		s.cache[ss.id] = ss
+	}
+	return rows.Err()
+}
+
 func (s *store) init(run string) error {
-	if _, err := s.db.Exec(schema); err != nil {
+	if _, err := s.w.Exec(schema); err != nil {
 		return err
 	}
 	var old string
-	err := s.db.QueryRow(`SELECT value FROM meta WHERE key='run'`).Scan(&old)
+	err := s.w.QueryRow(`SELECT value FROM meta WHERE key='run'`).Scan(&old)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
 	if old == run {
 		return nil
 	}
-	_, err = s.db.Exec(`DELETE FROM viewings; DELETE FROM sessions; INSERT OR REPLACE INTO meta(key, value) VALUES('run', ?)`, run)
+	_, err = s.w.Exec(`DELETE FROM viewings; DELETE FROM sessions; INSERT OR REPLACE INTO meta(key, value) VALUES('run', ?)`, run)
 	return err
 }
 
-func (s *store) close() error { return s.db.Close() }
+// close stops the committer (a write not committed yet fails; it was never
+// acknowledged) and closes the database.
+func (s *store) close() error {
+	close(s.quit)
+	<-s.done
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// commit is the committer: it takes every write waiting, runs them in one
+// transaction, commits, and only then answers them.
+func (s *store) commit() {
+	defer close(s.done)
+	group := make([]*op, 0, maxGroup)
+	for {
+		group = group[:0]
+		select {
+		case <-s.quit:
+			s.failWaiting()
+			return
+		case o := <-s.ops:
+			group = append(group, o)
+		}
+	fill:
+		for len(group) < maxGroup {
+			select {
+			case o := <-s.ops:
+				group = append(group, o)
+			default:
+				break fill
+			}
+		}
+		s.run(group)
+	}
+}
+
+func (s *store) run(group []*op) {
+	errs := make([]error, len(group))
+	tx, err := s.w.Begin()
+	if err == nil {
+		for i, o := range group {
+			errs[i] = o.fn(tx)
+		}
+		err = tx.Commit()
+	}
+	for i, o := range group {
+		if err != nil {
+			errs[i] = fmt.Errorf("commit: %w", err)
+		}
+		o.err <- errs[i]
+	}
+}
+
+func (s *store) failWaiting() {
+	for {
+		select {
+		case o := <-s.ops:
+			o.err <- errClosed
+		default:
+			return
+		}
+	}
+}
+
+// write runs fn in the next group's transaction and returns once that
+// transaction committed (or failed).
+func (s *store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	o := &op{fn: fn, err: make(chan error, 1)}
+	select {
+	case s.ops <- o:
+	case <-s.quit:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued, the write is waited for even if ctx ends: the caller
+	// must not answer before knowing whether it is on disk.
+	return <-o.err
+}
+
+func (s *store) stmt(tx *sql.Tx, name string) *sql.Stmt { return tx.Stmt(s.stmts[name]) }
 
 // session is one content-stream session.
 type session struct {
@@ -74,16 +260,60 @@ type session struct {
 }
 
 func (s *store) addSession(ctx context.Context, ss session) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions(id, user, service, program, first_ms) VALUES(?, ?, ?, ?, ?)`,
-		ss.id, ss.user, ss.service, ss.program, ss.first.Milliseconds())
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := s.stmt(tx, "addSession").Exec(ss.id, ss.user, ss.service, ss.program, ss.first.Milliseconds())
+		return err
+	})
+	if err == nil {
+		ss.last, ss.ended = 0, false
+		s.remember(ss, true)
+	}
 	return err
 }
 
+// remember puts a committed session in the cache; a fill from a read
+// (newer=false) never replaces an entry a commit put there.
+func (s *store) remember(ss session, newer bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.cache[ss.id]; ok && !newer {
+		return
+	}
+	if len(s.cache) >= maxCache {
+		for id, c := range s.cache {
+			if c.ended {
+				delete(s.cache, id)
+			}
+		}
+	}
+	s.cache[ss.id] = ss
+}
+
+func (s *store) forget(id string) {
+	s.mu.Lock()
+	delete(s.cache, id)
+	s.mu.Unlock()
+}
+
 func (s *store) session(ctx context.Context, id string) (session, bool, error) {
+	s.mu.Lock()
+	c, ok := s.cache[id]
+	s.mu.Unlock()
+	if ok {
+		return c, true, nil
+	}
+	ss, ok, err := s.readSession(ctx, id)
+	if ok {
+		s.remember(ss, false)
+	}
+	return ss, ok, err
+}
+
+func (s *store) readSession(ctx context.Context, id string) (session, bool, error) {
 	ss := session{id: id}
 	var first int64
 	var last sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT user, service, program, first_ms, last_ms FROM sessions WHERE id = ?`, id).
+	err := s.r.QueryRowContext(ctx, `SELECT user, service, program, first_ms, last_ms FROM sessions WHERE id = ?`, id).
 		Scan(&ss.user, &ss.service, &ss.program, &first, &last)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ss, false, nil
@@ -95,21 +325,35 @@ func (s *store) session(ctx context.Context, id string) (session, bool, error) {
 // endSession records the last frame of a session once; it returns the
 // recorded last frame (the earlier one if it had ended already).
 func (s *store) endSession(ctx context.Context, id string, last time.Duration) (time.Duration, error) {
-	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET last_ms = ? WHERE id = ? AND last_ms IS NULL`, last.Milliseconds(), id); err != nil {
+	var got int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := s.stmt(tx, "endSession").Exec(last.Milliseconds(), id); err != nil {
+			return err
+		}
+		return s.stmt(tx, "lastFrame").QueryRow(id).Scan(&got)
+	})
+	if err != nil {
 		return 0, err
 	}
-	ss, _, err := s.session(ctx, id)
-	return ss.last, err
+	if ss, ok, err := s.readSession(ctx, id); err == nil && ok {
+		s.remember(ss, true)
+	} else {
+		s.forget(id)
+	}
+	return ms(got), nil
 }
 
 // logIn opens the viewing of a session; false if it was open already (a retry).
 func (s *store) logIn(ctx context.Context, ss session, now time.Duration) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO viewings(session, user, service, program, start_ms, login_ms) VALUES(?, ?, ?, ?, ?, ?)`,
-		ss.id, ss.user, ss.service, ss.program, ss.first.Milliseconds(), now.Milliseconds())
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := s.stmt(tx, "logIn").Exec(ss.id, ss.user, ss.service, ss.program, ss.first.Milliseconds(), now.Milliseconds())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
 	return n == 1, err
 }
 
@@ -118,26 +362,32 @@ var errNoLogIn = errors.New("no LogInInfo for this session")
 
 // logOut closes the viewing at the session's last frame; false if it was closed already.
 func (s *store) logOut(ctx context.Context, ss session, now time.Duration) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE viewings SET end_ms = ?, logout_ms = ? WHERE session = ? AND end_ms IS NULL`,
-		ss.last.Milliseconds(), now.Milliseconds(), ss.id)
-	if err != nil {
-		return false, err
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := s.stmt(tx, "logOut").Exec(ss.last.Milliseconds(), now.Milliseconds(), ss.id)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		var one int
+		if err := s.stmt(tx, "hasViewing").QueryRow(ss.id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			return errNoLogIn
+		} else if err != nil {
+			return err
+		}
+		return nil
+	})
+	if err == nil && n == 1 {
+		s.forget(ss.id) // its last report; a retry reads the database
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 1 {
-		return n == 1, err
-	}
-	var one int
-	if err := s.db.QueryRowContext(ctx, `SELECT 1 FROM viewings WHERE session = ?`, ss.id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-		return false, errNoLogIn
-	} else if err != nil {
-		return false, err
-	}
-	return false, nil
+	return n == 1, err
 }
 
 // viewings lists every viewing record.
 func (s *store) viewings(ctx context.Context) ([]audience.Viewing, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT session, user, service, program, start_ms, end_ms FROM viewings ORDER BY start_ms, session`)
+	rows, err := s.r.QueryContext(ctx, `SELECT session, user, service, program, start_ms, end_ms FROM viewings ORDER BY start_ms, session`)
 	if err != nil {
 		return nil, err
 	}

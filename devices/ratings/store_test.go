@@ -11,7 +11,7 @@ import (
 func TestStoreDurableAndIdempotent(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "r.db")
-	s, err := openStore(path, "run1")
+	s, err := openStore(path, "run1", SyncFull)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestStoreDurableAndIdempotent(t *testing.T) {
 	s.close()
 
 	// A restart within the run keeps everything (no acknowledged record lost).
-	s, err = openStore(path, "run1")
+	s, err = openStore(path, "run1", SyncFull)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestStoreDurableAndIdempotent(t *testing.T) {
 	s.close()
 
 	// A file left by another run is emptied.
-	s, err = openStore(path, "run2")
+	s, err = openStore(path, "run2", SyncFull)
 	if err != nil {
 		t.Fatal(err)
 	}

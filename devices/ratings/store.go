@@ -239,6 +239,11 @@ func (s *store) failWaiting() {
 func (s *store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	o := &op{fn: fn, err: make(chan error, 1)}
 	select {
+	case <-s.quit:
+		return errClosed
+	default:
+	}
+	select {
 	case s.ops <- o:
 	case <-s.quit:
 		return errClosed
@@ -246,8 +251,19 @@ func (s *store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return ctx.Err()
 	}
 	// Once queued, the write is waited for even if ctx ends: the caller
-	// must not answer before knowing whether it is on disk.
-	return <-o.err
+	// must not answer before knowing whether it is on disk. A write still
+	// queued when the committer stopped never ran.
+	select {
+	case err := <-o.err:
+		return err
+	case <-s.done:
+		select {
+		case err := <-o.err:
+			return err
+		default:
+			return errClosed
+		}
+	}
 }
 
 func (s *store) stmt(tx *sql.Tx, name string) *sql.Stmt { return tx.Stmt(s.stmts[name]) }

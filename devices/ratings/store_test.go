@@ -3,6 +3,7 @@ package ratings
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -64,5 +65,49 @@ func TestStoreDurableAndIdempotent(t *testing.T) {
 	defer s.close()
 	if vs, _ := s.viewings(ctx); len(vs) != 0 {
 		t.Fatalf("another run's records survived: %+v", vs)
+	}
+}
+
+// Group commit: concurrent writes are acknowledged only once committed, so
+// every acknowledged one is there after a reopen; writes after close fail.
+func TestStoreGroupCommitConcurrent(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "g.db")
+	s, err := openStore(path, "run1", SyncNormal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			ss := session{id: fmt.Sprintf("s%d", i), user: "u", service: "01", program: "01-000", first: time.Second}
+			if err := s.addSession(ctx, ss); err != nil {
+				errs <- err
+				return
+			}
+			_, err := s.logIn(ctx, ss, 61*time.Second)
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.close()
+	if err := s.addSession(ctx, session{id: "late"}); !errors.Is(err, errClosed) {
+		t.Errorf("write after close: %v; want errClosed", err)
+	}
+	s, err = openStore(path, "run1", SyncFull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	if vs, err := s.viewings(ctx); err != nil || len(vs) != n {
+		t.Fatalf("after reopen: %d viewings, %v; want %d", len(vs), err, n)
+	}
+	if _, ok, _ := s.session(ctx, "s7"); !ok {
+		t.Error("an open session was not found after reopen")
 	}
 }

@@ -22,6 +22,7 @@ func TruthTopic(server string) string { return "ratings/" + server }
 //	ratings.forged_counted a server record no viewer made
 //	ratings.missing        a true viewing the server has no closed record of
 //	ratings.mismatch       a record whose times differ from the truth
+//	ratings.store          db_bytes (database + WAL, after a checkpoint) and records
 func (s *Server) Finish(ctx context.Context, env *devices.Env) error {
 	if s.db == nil {
 		return fmt.Errorf("ratings-server: not running")
@@ -37,6 +38,10 @@ func (s *Server) Finish(ctx context.Context, env *devices.Env) error {
 		return err
 	}
 	compare(env, truth, server, s.computeOptions())
+	if err := s.db.checkpoint(ctx); err != nil {
+		return fmt.Errorf("ratings-server: checkpoint: %w", err)
+	}
+	env.Log.Info("ratings.store", "db_bytes", float64(s.db.size()), "records", float64(len(server)))
 	return nil
 }
 

@@ -320,15 +320,7 @@ func benchIngest(b *testing.B, keepAlive bool, sync string) {
 }
 
 // dbSize is the database file plus its WAL.
-func dbSize(path string) int64 {
-	var n int64
-	for _, p := range []string{path, path + "-wal"} {
-		if fi, err := os.Stat(p); err == nil {
-			n += fi.Size()
-		}
-	}
-	return n
-}
+func dbSize(path string) int64 { return fileSize(path) + fileSize(path+"-wal") }
 
 func waitHTTP(tb testing.TB, n *ns.NS, url string) {
 	tb.Helper()

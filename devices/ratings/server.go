@@ -226,6 +226,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 // handleReport authenticates, parses and applies one LogReport. Nothing is
 // read or stored before the Digest check passes.
 func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
+	t0 := time.Now()
 	user, err := s.auth.Check(r.Method, r.RequestURI, r.Header.Get("Authorization"))
 	if err != nil {
 		stale := errors.Is(err, digest.ErrStale)
@@ -254,7 +255,7 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusForbidden, "user_mismatch", user, fmt.Errorf("User_ID %q is not the authenticated user %q", rep.UserID, user))
 		return
 	}
-	status, reason, err := s.apply(r.Context(), rep)
+	status, reason, err := s.apply(r.Context(), rep, t0)
 	if err != nil {
 		s.reject(w, status, reason, user, err)
 		return
@@ -283,7 +284,9 @@ func (s *Server) reject(w http.ResponseWriter, status int, reason, user string, 
 
 // apply stores an authenticated report: LogInInfo opens the viewing of its
 // session at the session's first frame, LogOutInfo closes it at the last.
-func (s *Server) apply(ctx context.Context, rep LogReport) (int, string, error) {
+// The ratings.report event carries ingest: the real time from the request's
+// arrival to its commit.
+func (s *Server) apply(ctx context.Context, rep LogReport, t0 time.Time) (int, string, error) {
 	ss, ok, err := s.db.session(ctx, rep.ChannelStat)
 	switch {
 	case err != nil:
@@ -316,6 +319,7 @@ func (s *Server) apply(ctx context.Context, rep LogReport) (int, string, error) 
 		s.log.Info("ratings.duplicate", "type", string(rep.MessageType), "user", rep.UserID, "session", ss.id)
 		return 0, "", nil
 	}
-	s.log.Info("ratings.report", "type", string(rep.MessageType), "user", rep.UserID, "service", ss.service, "session", ss.id)
+	s.log.Info("ratings.report", "type", string(rep.MessageType), "user", rep.UserID, "service", ss.service, "session", ss.id,
+		"ingest", time.Since(t0))
 	return 0, "", nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 // covers every write that arrived while the previous one ran. Reads use a
 // separate pool of read-only connections and see committed data only.
 type store struct {
+	path  string
 	w, r  *sql.DB
 	stmts map[string]*sql.Stmt
 	ops   chan *op
@@ -101,7 +103,7 @@ func openStore(path, run, sync string) (*store, error) {
 	w.SetMaxOpenConns(1) // the committer's connection; SQLite has one writer anyway
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	s := &store{w: w, stmts: map[string]*sql.Stmt{}, ops: make(chan *op, 4*maxGroup),
+	s := &store{path: path, w: w, stmts: map[string]*sql.Stmt{}, ops: make(chan *op, 4*maxGroup),
 		quit: make(chan struct{}), done: make(chan struct{}), cache: map[string]session{}}
 	if err := s.init(run); err != nil {
 		w.Close()
@@ -420,6 +422,24 @@ func (s *store) viewings(ctx context.Context) ([]audience.Viewing, error) {
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// checkpoint moves the WAL into the database file and truncates it (the
+// committer waits meanwhile: it shares the one write connection).
+func (s *store) checkpoint(ctx context.Context) error {
+	_, err := s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	return err
+}
+
+// size is the bytes of the database file and its WAL.
+func (s *store) size() int64 { return fileSize(s.path) + fileSize(s.path+"-wal") }
+
+func fileSize(p string) int64 {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
 
 func ms(n int64) time.Duration { return time.Duration(n) * time.Millisecond }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -28,13 +29,33 @@ const (
 )
 
 // sock is a non-blocking AF_PACKET socket bound to one interface; reads and
-// writes park the goroutine on Go's netpoller, not an OS thread.
+// writes park the goroutine on Go's netpoller, not an OS thread. Once the
+// interface carries full batches it also gets a send-only socket outside the
+// netpoller (see txSock).
 type sock struct {
 	f   *os.File
 	rc  syscall.RawConn
 	idx int
 	mac [6]byte
 	mtu int
+
+	ns     *ns.NS
+	ifname string
+	tx     atomic.Pointer[txSock] // nil until the first full batch
+	txOnce sync.Once
+	closed atomic.Bool
+}
+
+// txSock is a send-only packet socket (protocol 0: it receives nothing) that
+// is not registered with the netpoller. A socket in the netpoller's epoll set
+// has a waiter on its wait queue, so the kernel runs a write-space wakeup
+// (sock_def_write_space -> ep_poll_callback) for every frame it frees; for
+// 64-byte frames through veth that cost as much as the forwarding itself.
+// This socket has no waiter: sends use MSG_DONTWAIT, and when its buffer is
+// full the batch falls back to the polled socket, which can wait.
+type txSock struct {
+	f  *os.File
+	rc syscall.RawConn
 }
 
 // openSock opens a packet socket on ifname inside n. The socket is created
@@ -42,7 +63,7 @@ type sock struct {
 // one interface: ETH_P_ALL taps run before the netdev ingress hook, a
 // protocol-specific one (ETH_P_IP) after it.
 func openSock(n *ns.NS, ifname string) (*sock, error) {
-	s := &sock{}
+	s := &sock{ns: n, ifname: ifname}
 	var fd int
 	err := n.Do(func() error {
 		ifi, err := net.InterfaceByName(ifname)
@@ -238,22 +259,48 @@ func (t *txBatch) add(b []byte) int {
 }
 
 // flush sends the queued frames and returns how many could not be sent.
+// Full batches go through the send-only socket while it has room.
 func (t *txBatch) flush() int {
 	failed, off := 0, 0
+	var ts *txSock
+	if t.n == len(t.hdrs) {
+		ts = t.s.sender()
+	}
 	for off < t.n {
 		var sent int
 		var serr error
-		err := t.s.rc.Write(func(fd uintptr) bool {
-			r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&t.hdrs[off])), uintptr(t.n-off), 0, 0, 0)
-			if e == unix.EAGAIN || e == unix.EINTR {
-				return false
+		var err error
+		if ts != nil {
+			var full bool
+			err = ts.rc.Write(func(fd uintptr) bool {
+				r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&t.hdrs[off])), uintptr(t.n-off), unix.MSG_DONTWAIT, 0, 0)
+				switch {
+				case e == unix.EAGAIN || e == unix.EINTR:
+					full = true
+				case e != 0:
+					serr = e
+				default:
+					sent = int(r)
+				}
+				return true // not in the netpoller: never wait here
+			})
+			if full {
+				ts = nil // buffer full: the polled socket waits for room
+				continue
 			}
-			if e != 0 {
-				serr = e
-			}
-			sent = int(r)
-			return true
-		})
+		} else {
+			err = t.s.rc.Write(func(fd uintptr) bool {
+				r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&t.hdrs[off])), uintptr(t.n-off), 0, 0, 0)
+				if e == unix.EAGAIN || e == unix.EINTR {
+					return false
+				}
+				if e != 0 {
+					serr = e
+				}
+				sent = int(r)
+				return true
+			})
+		}
 		if err != nil {
 			failed += t.n - off
 			break
@@ -287,4 +334,48 @@ func (s *sock) send(b []byte) error {
 	return errors.Join(err, serr)
 }
 
-func (s *sock) close() error { return s.f.Close() }
+// sender returns the send-only socket, opening it on first use; nil when it
+// cannot be had (the polled socket then sends everything).
+func (s *sock) sender() *txSock {
+	if ts := s.tx.Load(); ts != nil || s.ns == nil {
+		return ts
+	}
+	s.txOnce.Do(func() {
+		ts, err := openTxSock(s.ns, s.idx, s.ifname)
+		if err != nil {
+			return
+		}
+		s.tx.Store(ts)
+		if s.closed.Load() { // lost a race with close
+			ts.f.Close()
+		}
+	})
+	return s.tx.Load()
+}
+
+// openTxSock opens a blocking (so Go does not poll it) send-only packet
+// socket bound to interface idx inside n.
+func openTxSock(n *ns.NS, idx int, ifname string) (*txSock, error) {
+	fd, err := n.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("send socket on %s: %w", ifname, err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: 0, Ifindex: idx}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("bind send socket to %s: %w", ifname, err)
+	}
+	ts := &txSock{f: os.NewFile(uintptr(fd), "packet-tx:"+ifname)}
+	if ts.rc, err = ts.f.SyscallConn(); err != nil {
+		ts.f.Close()
+		return nil, err
+	}
+	return ts, nil
+}
+
+func (s *sock) close() error {
+	s.closed.Store(true)
+	if ts := s.tx.Load(); ts != nil {
+		ts.f.Close()
+	}
+	return s.f.Close()
+}

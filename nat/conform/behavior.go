@@ -39,7 +39,7 @@ func ExpectedFromBehavior(b table.Behavior) map[string]Expect {
 		"RFC4787 REQ-10": passes("no ALG", "the datapath never reads payloads"),
 		"RFC4787 REQ-11": passes("deterministic", "the table decides from the behaviour alone"),
 		"RFC4787 REQ-12": passes("mapping kept", "ICMP errors neither create nor remove mappings"),
-		"RFC4787 REQ-13": {Complies: false, Applicable: true, Behaviour: "fails", Why: "the datapath neither fragments nor sends ICMP errors of its own: an oversize datagram is dropped"},
+		"RFC4787 REQ-13": {Complies: false, Applicable: true, Behaviour: "fails", Why: "the datapath neither fragments nor sends ICMP Fragmentation Needed: an oversize datagram is dropped"},
 		"RFC4787 REQ-14": {Complies: false, Applicable: true, Behaviour: "fails", Why: "the datapath drops fragments"},
 		"RFC5382 REQ-1":  {Complies: eim, Applicable: true, Behaviour: mapping, Why: "Behavior.Mapping"},
 		"RFC5382 REQ-2":  passes("simultaneous open", "the table admits an inbound SYN on a connection with an outbound SYN from the same endpoints"),

@@ -134,7 +134,7 @@ func (g *NAT) outbound(from *port, pk *packet, now time.Time, sim time.Duration,
 	}
 	g.flushPending(from, from.learn(src, [6]byte(pk.b[6:12]), now))
 	if pk.b[ethLen+8] <= 1 {
-		g.dropN(dropTTL, 1)
+		g.ttlExpired(from, pk, now, tx)
 		return
 	}
 	var v table.Verdict
@@ -171,7 +171,7 @@ func (g *NAT) inbound(pk *packet, now time.Time, sim time.Duration, tx []*txBatc
 		return
 	}
 	if pk.b[ethLen+8] <= 1 {
-		g.dropN(dropTTL, 1)
+		g.ttlExpired(g.ports[0], pk, now, tx)
 		return
 	}
 	var v table.Verdict

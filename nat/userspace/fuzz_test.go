@@ -10,8 +10,8 @@ import (
 )
 
 // FuzzParse feeds arbitrary frames to the parser and, when one parses, to the
-// rewriters: nothing may panic, and a rewritten frame must parse again with
-// correct checksums.
+// ICMP Time Exceeded builder and the rewriters: nothing may panic, and a built
+// error or a rewritten frame must parse again with correct checksums.
 func FuzzParse(f *testing.F) {
 	for _, p := range []layers.IPProtocol{layers.IPProtocolUDP, layers.IPProtocolTCP, layers.IPProtocolICMPv4} {
 		f.Add(frame(f, lanHost, server, 64, p, []byte("seed")), false)
@@ -21,6 +21,12 @@ func FuzzParse(f *testing.F) {
 		var p packet
 		if parse(b, partial, &p) != "" {
 			return
+		}
+		if e := timeExceeded(&p, netip.MustParseAddr("192.168.1.1"), [6]byte{2}); e != nil {
+			var q packet
+			if r := parse(e, false, &q); r != "" || q.icmp != icmpTimeExceed || q.inFlow != (table.Flow{Proto: p.flow.Proto, Src: p.flow.Src, Dst: p.flow.Dst}) {
+				t.Fatalf("Time Exceeded for a parsed frame: %q, type %d, quoted %v want %v", r, q.icmp, q.inFlow, p.flow)
+			}
 		}
 		out := table.Flow{Proto: p.flow.Proto, Src: wanEnd, Dst: netip.AddrPortFrom(server.Addr(), 9)}
 		if p.isError() {

@@ -56,11 +56,13 @@ type NAT struct {
 	stop  chan struct{}
 	wg    sync.WaitGroup
 
-	mu    sync.Mutex // the table, the neighbour caches, drops and wan
-	tab   *table.Table
-	wan   netip.Prefix
-	ports []*port // ports[0] is the WAN
-	drops map[string]uint64
+	mu       sync.Mutex // the table, the neighbour caches, drops and wan
+	tab      *table.Table
+	wan      netip.Prefix
+	ports    []*port // ports[0] is the WAN
+	drops    map[string]uint64
+	errLimit errLimiter // ICMP errors the datapath originates
+	icmpOut  uint64     // ICMP errors sent
 
 	wanIn, wanOut, lanIn, lanOut atomic.Uint64
 }
@@ -71,6 +73,7 @@ func New(b table.Behavior, imp Impairments) nat.Gateway { return &NAT{behavior: 
 // Counters are the datapath's packet counts since Start.
 type Counters struct {
 	WANIn, WANOut, LANIn, LANOut uint64
+	ICMPErrors                   uint64            // ICMP errors the datapath originated (Time Exceeded)
 	Drops                        map[string]uint64 // by reason
 }
 
@@ -79,7 +82,7 @@ func (g *NAT) Counters() Counters {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	c := Counters{WANIn: g.wanIn.Load(), WANOut: g.wanOut.Load(), LANIn: g.lanIn.Load(), LANOut: g.lanOut.Load(),
-		Drops: make(map[string]uint64, len(g.drops))}
+		ICMPErrors: g.icmpOut, Drops: make(map[string]uint64, len(g.drops))}
 	for k, v := range g.drops {
 		c.Drops[k] = v
 	}

@@ -32,6 +32,7 @@ const (
 	dropICMPType    = "icmp-type"
 	dropICMPInner   = "bad-icmp-quote"
 	dropTTL         = "ttl-exceeded"
+	dropICMPRate    = "icmp-error-rate-limited" // an ICMP error not sent (the frame is counted under its own reason too)
 	dropNotOurs     = "not-our-address"
 	dropVLAN        = "vlan"
 	dropOversize    = "oversize"

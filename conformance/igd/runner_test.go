@@ -14,7 +14,8 @@ import (
 )
 
 // The engine runs a home group's gateway_role in the gateway namespace with
-// the NAT as its port mapper: a whole scenario, upnpc as an exec device.
+// the NAT as its port mapper: a whole scenario, upnpc as an exec device
+// (12 s: each upnpc run discovers for 2 s or more on a loaded machine).
 var _ = It("runs gateway_role igd in a scenario: an exec upnpc on the LAN maps a port through it", func() {
 	if _, err := exec.LookPath("upnpc"); err != nil {
 		Skip("upnpc not installed (Debian package miniupnpc)")
@@ -23,7 +24,7 @@ var _ = It("runs gateway_role igd in a scenario: an exec upnpc on the LAN maps a
 	Expect(err).NotTo(HaveOccurred())
 	s, err := scenario.Parse("spec.yaml", []byte(`
 name: gateway-role
-duration: 6s
+duration: 12s
 pools: {public: `+publicPool+`}
 topology:
   servers: [{name: s1, role: udp-echo}]

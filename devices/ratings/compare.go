@@ -3,7 +3,9 @@ package ratings
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
+	"time"
 
 	"github.com/boxlab/boxlab/devices"
 	"github.com/boxlab/boxlab/devices/ratings/audience"
@@ -22,6 +24,10 @@ func TruthTopic(server string) string { return "ratings/" + server }
 //	ratings.forged_counted a server record no viewer made
 //	ratings.missing        a true viewing the server has no closed record of
 //	ratings.mismatch       a record whose times differ from the truth
+//	ratings.polls          polls and answers of method B
+//	ratings.poll_compare   one per poll and channel: a (method A), b (poll
+//	                       answers), estimate ± stderr, abs_error, explained
+//	                       and unexplained disagreements (PollFigure)
 //	ratings.store          db_bytes (database + WAL, after a checkpoint) and records
 func (s *Server) Finish(ctx context.Context, env *devices.Env) error {
 	if s.db == nil {
@@ -38,6 +44,23 @@ func (s *Server) Finish(ctx context.Context, env *devices.Env) error {
 		return err
 	}
 	compare(env, truth, server, s.computeOptions())
+	s.onMu.Lock()
+	polls := s.polls
+	s.onMu.Unlock()
+	answers := 0
+	for _, p := range polls {
+		answers += len(p.answers)
+	}
+	env.Log.Info("ratings.polls", "polls", float64(len(polls)), "answers", float64(answers))
+	for _, f := range comparePolls(polls, server, time.Duration(s.Options.MinViewing), time.Duration(s.Options.Frame), s.Options.PollSample) {
+		d := math.Abs(float64(f.A) - f.Estimate)
+		env.Log.Info("ratings.poll_compare", "poll", float64(f.Poll), "at", f.At, "service", f.Service, "a", float64(f.A),
+			"b", float64(f.B), "estimate", f.Estimate, "stderr", f.StdErr, "abs_error", d,
+			"explained", float64(f.Explained), "unexplained", float64(f.Unexplained))
+		for _, why := range f.Why {
+			env.Log.Info("ratings.poll_unexplained", "poll", float64(f.Poll), "at", f.At, "service", f.Service, "why", why)
+		}
+	}
 	if err := s.db.checkpoint(ctx); err != nil {
 		return fmt.Errorf("ratings-server: checkpoint: %w", err)
 	}

@@ -16,6 +16,7 @@ type Guide struct {
 	FrameInterval time.Duration     `json:"frame_interval"`
 	MinViewing    time.Duration     `json:"min_viewing"`
 	StreamPort    int               `json:"stream_port"`
+	ControlPort   int               `json:"control_port"` // the control channel (online state, polls)
 	ReportPath    string            `json:"report_path"`
 }
 
@@ -45,7 +46,7 @@ func ProgramAt(service string, t, length time.Duration) string {
 
 func (o *ServerOptions) guide() Guide {
 	g := Guide{FrameInterval: time.Duration(o.Frame), MinViewing: time.Duration(o.MinViewing), StreamPort: o.StreamPort,
-		ReportPath: reportPath}
+		ControlPort: o.ControlPort, ReportPath: reportPath}
 	length := time.Duration(o.Programme)
 	for i := range o.Channels {
 		sid := ServiceID(i)

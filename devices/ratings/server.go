@@ -49,6 +49,10 @@ type ServerOptions struct {
 	Horizon    scenario.Duration `yaml:"horizon"`     // how far the guide lists programmes; default 1h
 	Windows    []WindowOption    `yaml:"windows"`     // rating windows (method A)
 	Sync       string            `yaml:"sync"`        // store durability: full (fsync per group commit; default) or normal (survives a process crash only)
+	// Method B (seed 004 §7): online terminals keep a control channel open.
+	ControlPort int               `yaml:"control_port"` // TCP control channel; default 8555
+	Poll        scenario.Duration `yaml:"poll"`         // poll online terminals "are you watching?" this often; 0: never
+	PollSample  float64           `yaml:"poll_sample"`  // share of online terminals asked per poll; default 1 (all)
 }
 
 // WindowOption is a rating window in the scenario.
@@ -63,7 +67,8 @@ type WindowOption struct {
 func DefaultServerOptions() *ServerOptions {
 	return &ServerOptions{Port: 8080, StreamPort: 8554, Realm: "ratings@boxlab", Secret: "boxlab", Channels: 8,
 		Programme: scenario.Duration(time.Minute), Frame: scenario.Duration(time.Second), MinViewing: scenario.Duration(time.Minute),
-		NonceTTL: scenario.Duration(5 * time.Minute), Horizon: scenario.Duration(time.Hour), Sync: SyncFull}
+		NonceTTL: scenario.Duration(5 * time.Minute), Horizon: scenario.Duration(time.Hour), Sync: SyncFull,
+		ControlPort: 8555, PollSample: 1}
 }
 
 // Check validates the options.
@@ -72,13 +77,22 @@ func (o *ServerOptions) Check(*scenario.Scenario) []scenario.FieldError {
 	add := func(f, format string, a ...any) {
 		errs = append(errs, scenario.FieldError{Field: f, Msg: fmt.Sprintf(format, a...)})
 	}
-	for f, p := range map[string]int{"port": o.Port, "stream_port": o.StreamPort} {
+	for f, p := range map[string]int{"port": o.Port, "stream_port": o.StreamPort, "control_port": o.ControlPort} {
 		if p < 1 || p > 65535 {
 			add(f, "want a port 1..65535; got %d", p)
 		}
 	}
 	if o.Port == o.StreamPort {
 		add("stream_port", "want a port other than port %d", o.Port)
+	}
+	if o.ControlPort == o.Port || o.ControlPort == o.StreamPort {
+		add("control_port", "want a port other than port %d and stream_port %d", o.Port, o.StreamPort)
+	}
+	if o.Poll < 0 {
+		add("poll", "want a duration >= 0 (0: no polls)")
+	}
+	if o.PollSample <= 0 || o.PollSample > 1 {
+		add("poll_sample", "want a share in (0, 1]; got %v", o.PollSample)
 	}
 	if o.Channels < 1 || o.Channels > 99 {
 		add("channels", "want 1..99; got %d", o.Channels)
@@ -128,11 +142,19 @@ type Server struct {
 
 	mu   sync.Mutex
 	live map[string]*liveStream // session -> the stream connection serving it
+
+	onMu    sync.Mutex
+	online  map[string]*onlineConn // user -> its control channel
+	polls   []*poll
+	pollSeq uint64
 }
 
 // Run serves until ctx ends.
 func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 	s.env, s.log, s.live = env, env.Log, map[string]*liveStream{}
+	s.onMu.Lock()
+	s.online = map[string]*onlineConn{}
+	s.onMu.Unlock()
 	s.guide = s.Options.guide()
 	db, err := openStore(filepath.Join(env.OutDir, env.Node+"-ratings.db"), strconv.FormatInt(env.Clock.Start().UnixNano(), 10), s.Options.Sync)
 	if err != nil {
@@ -151,17 +173,31 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 		hl.Close()
 		return fmt.Errorf("ratings-server stream listen: %w", err)
 	}
+	cl, err := env.NS.Listen("tcp4", fmt.Sprintf(":%d", s.Options.ControlPort))
+	if err != nil {
+		hl.Close()
+		sl.Close()
+		return fmt.Errorf("ratings-server control listen: %w", err)
+	}
 	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 5 * time.Second, ErrorLog: nil,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); srv.Serve(boundedListener{hl}) }()
 	go func() { defer wg.Done(); s.serveStreams(ctx, boundedListener{sl}) }()
+	go func() { defer wg.Done(); s.serveControl(ctx, boundedListener{cl}) }()
+	if s.Options.Poll > 0 {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.pollLoop(ctx) }()
+	}
 	env.Log.Info("ratings.serve", "port", s.Options.Port, "stream_port", s.Options.StreamPort)
 	<-ctx.Done()
-	// A crash: nothing is flushed on the way out that was not committed already.
+	// A crash: nothing is flushed on the way out that was not committed
+	// already; writes still queued fail (never acknowledged).
+	db.stop()
 	srv.Close()
 	sl.Close()
+	cl.Close()
 	s.mu.Lock()
 	for _, l := range s.live {
 		l.cancel()

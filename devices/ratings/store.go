@@ -23,12 +23,13 @@ import (
 // covers every write that arrived while the previous one ran. Reads use a
 // separate pool of read-only connections and see committed data only.
 type store struct {
-	path  string
-	w, r  *sql.DB
-	stmts map[string]*sql.Stmt
-	ops   chan *op
-	quit  chan struct{}
-	done  chan struct{}
+	path     string
+	w, r     *sql.DB
+	stmts    map[string]*sql.Stmt
+	ops      chan *op
+	quit     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
 
 	// cache holds sessions as committed, so a report's session lookup
 	// needs no read transaction; a miss (e.g. after a restart) reads the
@@ -173,12 +174,18 @@ func (s *store) init(run string) error {
 // close stops the committer (a write not committed yet fails; it was never
 // acknowledged) and closes the database.
 func (s *store) close() error {
-	close(s.quit)
-	<-s.done
+	s.stop()
 	for _, st := range s.stmts {
 		st.Close()
 	}
 	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// stop ends the committer: queued writes fail, the group in progress
+// finishes. Reads keep working until close. Safe to call more than once.
+func (s *store) stop() {
+	s.stopOnce.Do(func() { close(s.quit) })
+	<-s.done
 }
 
 // commit is the committer: it takes every write waiting, runs them in one

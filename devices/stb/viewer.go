@@ -96,6 +96,7 @@ type viewerRun struct {
 	guide      ratings.Guide
 	http       *http.Client
 	rep        *reporter
+	watching   nowWatching
 }
 
 // Run watches until ctx ends or Finish.
@@ -127,6 +128,11 @@ func (v *Viewer) Run(ctx context.Context, env *devices.Env) error {
 		return nil
 	}
 	r.stream = netip.AddrPortFrom(addr, uint16(r.guide.StreamPort))
+	if r.guide.ControlPort > 0 {
+		cctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go r.control(cctx, password)
+	}
 	for !v.done(ctx) {
 		service, dwell := r.choose()
 		r.watch(ctx, service, dwell)

@@ -77,6 +77,7 @@ func (r *viewerRun) watch(ctx context.Context, service string, dwell time.Durati
 	// allows longer, for a busy server that is committing the STOP.
 	silence := max(500*time.Millisecond, r.env.Clock.Real(3*r.guide.FrameInterval))
 	v := viewing{service: service}
+	defer r.watching.set(ratings.PollAnswer{})
 	var conn *streamConn
 	defer func() {
 		if conn != nil {
@@ -160,6 +161,9 @@ func (r *viewerRun) frame(v *viewing, f ratings.Frame) {
 	}
 	v.last = f.At
 	v.frames++
+	if v.last-v.first >= r.guide.MinViewing {
+		r.watching.set(ratings.PollAnswer{Service: v.service, Session: v.session, First: v.first, Last: v.last})
+	}
 	if !v.loggedIn && v.last-v.first >= r.guide.MinViewing {
 		v.loggedIn = true
 		r.rep.enqueue(r.report(ratings.LogIn, r.user, v.service, v.program, v.session))

@@ -1,0 +1,126 @@
+package ratings
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The control channel is a line protocol over TCP that an online terminal
+// keeps open to the server (seed 004 §1: the server marks it online and can
+// reach it; §7 method B: the server polls online terminals "are you
+// watching X?"). The terminal dials out, so the connection crosses its NAT
+// like any other and the server answers over the NAT's mapping:
+//
+//	server: CHALLENGE <nonce>
+//	viewer: HELLO <user> <proof>     proof = ControlProof(password, nonce)
+//	server: WELCOME                  (or ERR <reason>, then closes)
+//	server: POLL <id> <ms>           ms: the server's time of the poll
+//	viewer: ANSWER <id> <service> <session> <first-ms> <last-ms>
+//	viewer: ANSWER <id> -            watching nothing that counts yet
+//
+// A terminal answers with a channel only for a viewing that has lasted the
+// minimum viewing time by the frames it received (first and last frame
+// timestamps are the server's), so methods A and B count the same thing.
+
+// ControlProof proves a terminal knows its password without sending it:
+// the first 32 hex digits of HMAC-SHA256(password, nonce).
+func ControlProof(password, nonce string) string {
+	m := hmac.New(sha256.New, []byte(password))
+	m.Write([]byte(nonce))
+	return hex.EncodeToString(m.Sum(nil))[:32]
+}
+
+// ControlLine is one parsed control-channel line.
+type ControlLine struct {
+	Verb    string // CHALLENGE, HELLO, WELCOME, POLL, ANSWER, ERR
+	Nonce   string // CHALLENGE
+	User    string // HELLO
+	Proof   string // HELLO
+	Poll    uint64 // POLL, ANSWER
+	At      time.Duration
+	Answer  PollAnswer // ANSWER
+	Err     string
+	Invalid bool
+}
+
+// PollAnswer is what a terminal watches, as it answered a poll.
+type PollAnswer struct {
+	Service     string        `json:"service,omitempty"` // empty: nothing that counts
+	Session     string        `json:"session,omitempty"`
+	First, Last time.Duration `json:"-"`
+}
+
+// Line renders an answer to poll id.
+func (a PollAnswer) Line(id uint64) string {
+	if a.Service == "" {
+		return fmt.Sprintf("ANSWER %d -\n", id)
+	}
+	return fmt.Sprintf("ANSWER %d %s %s %d %d\n", id, a.Service, a.Session, a.First.Milliseconds(), a.Last.Milliseconds())
+}
+
+// ParseControlLine reads one line (without its newline) of either side.
+func ParseControlLine(s string) (ControlLine, error) {
+	if len(s) > maxLine {
+		return ControlLine{}, fmt.Errorf("control: line of %d bytes; want at most %d", len(s), maxLine)
+	}
+	f := strings.Split(strings.TrimSuffix(s, "\r"), " ")
+	bad := func() (ControlLine, error) { return ControlLine{}, fmt.Errorf("control: unexpected line %q", clip(s)) }
+	num := func(v string) (uint64, bool) {
+		n, err := strconv.ParseUint(v, 10, 63)
+		return n, err == nil
+	}
+	switch f[0] {
+	case "CHALLENGE":
+		if len(f) != 2 || checkID(f[1]) != nil {
+			return bad()
+		}
+		return ControlLine{Verb: "CHALLENGE", Nonce: f[1]}, nil
+	case "HELLO":
+		if len(f) != 3 || checkID(f[1]) != nil || checkID(f[2]) != nil {
+			return bad()
+		}
+		return ControlLine{Verb: "HELLO", User: f[1], Proof: f[2]}, nil
+	case "WELCOME":
+		if len(f) != 1 {
+			return bad()
+		}
+		return ControlLine{Verb: "WELCOME"}, nil
+	case "POLL":
+		id, ok1 := num(safe(f, 1))
+		ms, ok2 := num(safe(f, 2))
+		if len(f) != 3 || !ok1 || !ok2 {
+			return bad()
+		}
+		return ControlLine{Verb: "POLL", Poll: id, At: time.Duration(ms) * time.Millisecond}, nil
+	case "ANSWER":
+		id, ok := num(safe(f, 1))
+		if !ok {
+			return bad()
+		}
+		if len(f) == 3 && f[2] == "-" {
+			return ControlLine{Verb: "ANSWER", Poll: id}, nil
+		}
+		first, ok1 := num(safe(f, 4))
+		last, ok2 := num(safe(f, 5))
+		if len(f) != 6 || !ok1 || !ok2 || last < first || checkID(f[2]) != nil || checkID(f[3]) != nil {
+			return bad()
+		}
+		return ControlLine{Verb: "ANSWER", Poll: id, Answer: PollAnswer{Service: f[2], Session: f[3],
+			First: time.Duration(first) * time.Millisecond, Last: time.Duration(last) * time.Millisecond}}, nil
+	case "ERR":
+		return ControlLine{Verb: "ERR", Err: strings.TrimPrefix(s, "ERR ")}, nil
+	}
+	return bad()
+}
+
+func safe(f []string, i int) string {
+	if i < len(f) {
+		return f[i]
+	}
+	return ""
+}

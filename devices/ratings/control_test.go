@@ -1,0 +1,41 @@
+package ratings
+
+import (
+	"testing"
+	"time"
+)
+
+func TestControlLines(t *testing.T) {
+	a := PollAnswer{Service: "03", Session: "s1", First: 1500 * time.Millisecond, Last: 90 * time.Second}
+	l, err := ParseControlLine(a.Line(7)[:len(a.Line(7))-1])
+	if err != nil || l.Verb != "ANSWER" || l.Poll != 7 || l.Answer != a {
+		t.Fatalf("round trip of %q: %+v, %v", a.Line(7), l, err)
+	}
+	if l, err := ParseControlLine("ANSWER 8 -"); err != nil || l.Answer.Service != "" || l.Poll != 8 {
+		t.Fatalf("no-viewing answer: %+v, %v", l, err)
+	}
+	if l, err := ParseControlLine("POLL 3 120000"); err != nil || l.At != 2*time.Minute {
+		t.Fatalf("POLL: %+v, %v", l, err)
+	}
+	for _, bad := range []string{"", "HELLO u", "HELLO u p x", "POLL 1", "POLL x 1", "POLL -1 5", "ANSWER 1", "ANSWER 1 03 s1 5",
+		"ANSWER 1 03 s1 9 5", "ANSWER 1 03 s 1 x", "CHALLENGE", "WELCOME now", "NOPE", "HELLO u\x01 p"} {
+		if _, err := ParseControlLine(bad); err == nil {
+			t.Errorf("ParseControlLine(%q) accepted", bad)
+		}
+	}
+	if ControlProof("pw", "n1") == ControlProof("pw", "n2") || ControlProof("pw", "n1") == ControlProof("pv", "n1") {
+		t.Error("proof does not depend on password and nonce")
+	}
+}
+
+func FuzzParseControlLine(f *testing.F) {
+	for _, s := range []string{"CHALLENGE abc", "HELLO u 0123", "WELCOME", "POLL 1 2", "ANSWER 1 -", "ANSWER 1 01 s 1 2", "ERR x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l, err := ParseControlLine(s)
+		if err == nil && l.Verb == "" {
+			t.Fatalf("%q parsed without a verb", s)
+		}
+	})
+}

@@ -228,6 +228,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST "+reportPath, s.handleReport)
 	mux.HandleFunc("GET /guide", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.guide) })
 	mux.HandleFunc("GET /ratings", s.handleRatings)
+	mux.HandleFunc("GET /ratings.html", s.handlePage)
 	mux.HandleFunc("GET /viewings", func(w http.ResponseWriter, r *http.Request) {
 		vs, err := s.db.viewings(r.Context())
 		if err != nil {
@@ -246,6 +247,16 @@ func (s *Server) handleRatings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, audience.Compute(vs, s.computeOptions()))
+}
+
+func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
+	vs, err := s.db.viewings(r.Context())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	WritePage(w, audience.Compute(vs, s.computeOptions()), s.now())
 }
 
 func (s *Server) computeOptions() audience.Options {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/boxlab/boxlab/devices"
 	"github.com/boxlab/boxlab/nat/pcp"
+	"github.com/boxlab/boxlab/sim/ns"
 	"github.com/boxlab/boxlab/sim/scenario"
 )
 
@@ -318,8 +319,9 @@ func (ms *mapSession) listenAnnouncements(ctx context.Context) error {
 type Monitor struct {
 	Options MonitorOptions
 
-	mu   sync.Mutex
-	devs map[string]*watched
+	mu    sync.Mutex
+	devs  map[string]*watched
+	byExt map[netip.AddrPort]*watched // who answers from where: one lookup per pong
 }
 
 type watched struct {
@@ -331,7 +333,7 @@ type watched struct {
 
 // Run receives reports and probes until ctx ends.
 func (m *Monitor) Run(ctx context.Context, env *devices.Env) error {
-	m.devs = map[string]*watched{}
+	m.devs, m.byExt = map[string]*watched{}, map[netip.AddrPort]*watched{}
 	rc, err := env.NS.ListenUDP("udp4", &net.UDPAddr{Port: m.Options.Port})
 	if err != nil {
 		return fmt.Errorf("mapmon: %w", err)
@@ -342,6 +344,13 @@ func (m *Monitor) Run(ctx context.Context, env *devices.Env) error {
 		return fmt.Errorf("mapmon: %w", err)
 	}
 	defer pc.Close()
+	// Every device reports and answers its probe in the same instant: the
+	// default 208 KiB buffers drop answers when thousands come at once.
+	for _, c := range []*net.UDPConn{rc, pc} {
+		if err := ns.ForceReadBuffer(c, 8<<20); err != nil {
+			return fmt.Errorf("mapmon: %w", err)
+		}
+	}
 	go m.reports(env, rc)
 	go m.pongs(pc)
 	t := env.Clock.NewTicker(time.Duration(m.Options.Period))
@@ -406,7 +415,13 @@ func (m *Monitor) reports(env *devices.Env, c *net.UDPConn) {
 			m.devs[f[1]] = d
 			env.Log.Info("mapmon.reported", "device", f[1], "external", ext.String())
 		}
-		d.ext = ext
+		if d.ext != ext {
+			if m.byExt[d.ext] == d {
+				delete(m.byExt, d.ext)
+			}
+			d.ext = ext
+			m.byExt[ext] = d
+		}
 		reply := "OK"
 		if d.failedAt >= 0 && !d.instructed { // once per failure
 			reply, d.instructed = "REMAP", true
@@ -429,10 +444,8 @@ func (m *Monitor) pongs(c *net.UDPConn) {
 			continue
 		}
 		m.mu.Lock()
-		for _, d := range m.devs {
-			if d.ext == from {
-				d.pong = seq
-			}
+		if d := m.byExt[from]; d != nil {
+			d.pong = seq
 		}
 		m.mu.Unlock()
 	}

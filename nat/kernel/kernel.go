@@ -50,8 +50,10 @@ var timeouts = []struct {
 	{"net/netfilter/nf_conntrack_icmp_timeout", 30},
 }
 
-// Masquerade is a kernel NAT: masquerade out of the WAN interface, and a
-// forward filter that lets in only replies to what the LAN started.
+// Masquerade is a kernel NAT: masquerade out of the WAN interface, a
+// forward filter that lets in only replies to what the LAN started, and an
+// input rule that refuses new TCP/UDP flows from the WAN to the gateway
+// (RST, port unreachable: what the stack would answer).
 type Masquerade struct {
 	FullyRandom bool
 	FullCone    bool // admit new inbound flows to a mapped port from any remote (fullcone.go)
@@ -102,6 +104,37 @@ func (m *Masquerade) Start(l nat.Link) error {
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname(l.WAN)},
 		&expr.Verdict{Kind: expr.VerdictDrop},
 	}})
+	// New TCP/UDP flows from the WAN to the gateway itself (an unmapped
+	// port) are refused by a rule, with the RST or port-unreachable the
+	// stack would send, instead of by the stack: a packet a rule rejects
+	// leaves no confirmed UDP conntrack entry. Otherwise a monitor that
+	// keeps probing a port while the gateway reboots holds an un-NATed
+	// entry that the port's new DNAT rule never sees, and deleting such
+	// entries costs a dump of the host-wide conntrack hash (~13 ms of CPU
+	// with 262,144 buckets) under ctnetlink's one global mutex: 2,000 port
+	// mappings at once stalled every IGD for seconds.
+	in := c.AddChain(&nftables.Chain{Name: "input", Table: t, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookInput, Priority: nftables.ChainPriorityFilter})
+	for _, r := range []struct {
+		proto byte
+		rej   expr.Reject
+	}{
+		{unix.IPPROTO_UDP, expr.Reject{Type: unix.NFT_REJECT_ICMP_UNREACH, Code: 3}}, // port unreachable
+		{unix.IPPROTO_TCP, expr.Reject{Type: unix.NFT_REJECT_TCP_RST}},
+	} {
+		rej := r.rej
+		c.AddRule(&nftables.Rule{Table: t, Chain: in, Exprs: []expr.Any{
+			&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname(l.WAN)},
+			&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{r.proto}},
+			&expr.Ct{Register: 1, Key: expr.CtKeySTATE},
+			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4,
+				Mask: binaryutil.NativeEndian.PutUint32(expr.CtStateBitNEW), Xor: zero},
+			&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: zero},
+			&rej,
+		}})
+	}
 	if m.FullCone {
 		if err := m.addFullCone(c, t, fwd, l.Speed); err != nil {
 			return err

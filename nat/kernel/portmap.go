@@ -12,7 +12,6 @@ import (
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/boxlab/boxlab/nat"
@@ -108,32 +107,7 @@ func (m *Masquerade) AddPortMapping(pm nat.PortMapping) (nat.PortMapping, error)
 		}
 		return pm, err
 	}
-	if prev == nil {
-		m.forgetInbound(pm)
-	}
 	return pm, nil
-}
-
-// forgetInbound deletes conntrack entries of inbound flows to the mapped
-// port made before the mapping existed: a remote that kept probing the port
-// (a monitor after a reboot) holds an un-NATed entry refreshed by its own
-// probes, and the new DNAT rule would never see its packets.
-func (m *Masquerade) forgetInbound(pm nat.PortMapping) {
-	h, err := m.link.NS.Netlink()
-	if err != nil {
-		return
-	}
-	defer h.Close()
-	f := &netlink.ConntrackFilter{}
-	proto := uint8(unix.IPPROTO_TCP)
-	if pm.Proto == "udp" {
-		proto = unix.IPPROTO_UDP
-	}
-	if f.AddProtocol(proto) != nil || f.AddIP(netlink.ConntrackOrigDstIP, pm.External.Addr().AsSlice()) != nil ||
-		f.AddPort(netlink.ConntrackOrigDstPort, pm.External.Port()) != nil {
-		return
-	}
-	h.ConntrackDeleteFilters(netlink.ConntrackTable, unix.AF_INET, f)
 }
 
 // DeletePortMapping removes a mapping's DNAT rule (nat.PortMapper).

@@ -55,6 +55,7 @@ BENCH_PKGS += ./devices/ratings/
 # memory per box, event rates); one a line.
 LOAD_SCENARIOS := scenarios/load-1000.yaml
 LOAD_SCENARIOS += scenarios/load-remap.yaml
+LOAD_SCENARIOS += scenarios/peer-load.yaml
 
 bench: build
 	$(GO) run ./cmd/boxlab-bench

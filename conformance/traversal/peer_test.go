@@ -165,7 +165,7 @@ var _ = Describe("Seed 001 rendezvous server", func() {
 		Expect(j.count("rendezvous.refused_credentials")()).To(Equal(2))
 	})
 
-	It("seed 001 steps 1–4: addresses per device with the observed endpoint; a fresh key per request, wrapped for each side, that the other side's or a wrong password cannot unwrap; replayed registers and heartbeats refused", func() {
+	It("seed 001 steps 1–4: addresses per device with the observed endpoint; a fresh key per request, wrapped for each side, that the other side's or a wrong password cannot unwrap; the target told after the caller's first punch; replayed registers and heartbeats refused", func() {
 		topo := lab.Build(twoHomes)
 		j := start(topo, "rv", &rendezvous.Server{Options: *serverOptions(nil)})
 		a := newDevice(topo, "home0-box0", "a", "pa")
@@ -193,6 +193,10 @@ var _ = Describe("Seed 001 rendezvous server", func() {
 		for range 2 {
 			a.signed(&rendezvous.Msg{Type: rendezvous.TConnect, Target: "b"})
 			oa, ba := a.recv()
+			b.c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+			_, _, held := b.c.ReadFromUDPAddrPort(make([]byte, 2048))
+			Expect(held).To(HaveOccurred(), "the target's offer waits for the caller's ready")
+			a.signed(&rendezvous.Msg{Type: rendezvous.TReady, Session: oa.Session})
 			ob, bb := b.recv()
 			Expect(oa.Type).To(Equal(rendezvous.TOffer))
 			Expect(ob.Type).To(Equal(rendezvous.TOffer))
@@ -260,6 +264,7 @@ var _ = Describe("Seed 001 set-top box peer", func() {
 			Expect(o.Type).To(Equal(rendezvous.TOffer))
 			k, err := rendezvous.OpenOffer(b, a.keys.Wrap)
 			Expect(err).NotTo(HaveOccurred())
+			a.signed(&rendezvous.Msg{Type: rendezvous.TReady, Session: o.Session}) // the peer gets its offer now
 			return o, rendezvous.DeriveTrafficKeys(k, o.Session)
 		}
 		o, tk := open()

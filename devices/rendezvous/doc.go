@@ -4,7 +4,11 @@
 // with its observed public endpoint, heartbeats and online state, and
 // connection requests answered with a fresh session key wrapped for each
 // side and the other side's endpoint, so both punch a UDP path through their
-// NATs at once.
+// NATs. The caller gets its offer first, punches, and says "ready"; only
+// then does the target get its offer: the caller's first punch always
+// leaves before anything from the target can reach the caller's gateway,
+// so whether a pair of NATs lets the session through does not depend on
+// the machine's load.
 //
 // # Keys
 //
@@ -43,11 +47,12 @@
 //	9 offer       id (recipient), peer, session(8), seq(8) of the connect (0 for the callee),
 //	              role(1: caller, 2: callee), peer overlay(4), peer endpoint(6),
 //	              wrap nonce(24), wrapped key(48)
+//	10 ready      id, session(8), seq(8), MAC(32): the caller's first punch has left
 //	16 sealed     session(8), seq(8), ChaCha20-Poly1305(kind(1) + body) with the 20-byte
 //	              clear part as associated data; kinds: 1 punch (1 byte: heard you),
 //	              2 ping (8-byte stamp + payload), 3 pong (the stamp)
 //
-// Heartbeats and connects share one strictly increasing sequence per
+// Heartbeats, connects and readies share one strictly increasing sequence per
 // registration, so a captured one cannot be played again; a register
 // answers a single-use challenge. Parse checks version, length, type,
 // every field and that nothing trails; the server refuses anything else
@@ -71,7 +76,10 @@
 // again), rendezvous.refused_unknown, rendezvous.refused_credentials,
 // rendezvous.stale_challenge, rendezvous.not_registered,
 // rendezvous.replayed, rendezvous.moved, rendezvous.unknown_target,
-// rendezvous.target_offline, rendezvous.session, rendezvous.offline and
-// rendezvous.released (with silence), rendezvous.bad_message,
-// rendezvous.pool_full.
+// rendezvous.target_offline, rendezvous.session, rendezvous.unknown_session
+// (a ready for no held offer), rendezvous.offline and rendezvous.released
+// (with silence), rendezvous.bad_message, rendezvous.busy (a message
+// dropped while its device's first key derivation runs: workers derive
+// keys off the receive loop, at most GOMAXPROCS at once, starting with
+// every registry entry at start-up), rendezvous.pool_full.
 package rendezvous

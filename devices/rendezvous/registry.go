@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,6 +33,7 @@ type Entry struct {
 	hasChal    bool
 	keys       sync.Once
 	dk         DeviceKeys
+	derived    atomic.Bool
 }
 
 // Change is what Sweep found for one device.
@@ -54,6 +57,7 @@ type Registry struct {
 	next         netip.Addr
 	free         []netip.Addr
 	keys         KeyCache
+	kdfSlots     chan struct{} // bounds concurrent Argon2id runs: each holds MemoryKiB
 }
 
 // ErrPoolFull is returned when the overlay pool has no address left.
@@ -67,7 +71,8 @@ func NewRegistry(devs []Device, pool netip.Prefix, kdf KDF, secret string, offli
 		return nil, fmt.Errorf("overlay pool %v: want an IPv4 prefix of /30 or shorter", pool)
 	}
 	r := &Registry{kdf: kdf, secret: secret, offlineAfter: offlineAfter, expires: expires, challengeTTL: 30 * time.Second,
-		entries: make(map[string]*Entry, len(devs)), pool: pool.Masked(), next: pool.Masked().Addr().Next()}
+		entries: make(map[string]*Entry, len(devs)), pool: pool.Masked(), next: pool.Masked().Addr().Next(),
+		kdfSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	for _, d := range devs {
 		if _, dup := r.entries[d.ID]; dup {
 			return nil, fmt.Errorf("device %q listed twice", d.ID)
@@ -75,6 +80,15 @@ func NewRegistry(devs []Device, pool netip.Prefix, kdf KDF, secret string, offli
 		r.entries[d.ID] = &Entry{Device: d, Salt: SaltFor(secret, d.ID)}
 	}
 	return r, nil
+}
+
+// Entries lists every entry, in no particular order.
+func (r *Registry) Entries() []*Entry {
+	out := make([]*Entry, 0, len(r.entries))
+	for _, e := range r.entries {
+		out = append(out, e)
+	}
+	return out
 }
 
 // Len is the number of devices in the registry.
@@ -86,12 +100,22 @@ func (r *Registry) Lookup(id string) (*Entry, bool) {
 	return e, ok
 }
 
-// Keys returns e's derived keys, computing them on first use (Argon2id);
-// safe to call without the registry's serialisation.
+// Keys returns e's derived keys, computing them on first use (Argon2id, at
+// most GOMAXPROCS at a time, so a thousand hellos at once do not hold a
+// thousand times the KDF's memory); safe to call without the registry's
+// serialisation.
 func (r *Registry) Keys(e *Entry) DeviceKeys {
-	e.keys.Do(func() { e.dk = r.keys.Get(e.Password, r.KDFFor(e)) })
+	e.keys.Do(func() {
+		r.kdfSlots <- struct{}{}
+		defer func() { <-r.kdfSlots }()
+		e.dk = r.keys.Get(e.Password, r.KDFFor(e))
+		e.derived.Store(true)
+	})
 	return e.dk
 }
+
+// HasKeys reports whether e's keys are derived already (Keys will not block).
+func (r *Registry) HasKeys(e *Entry) bool { return e.derived.Load() }
 
 // KDFFor is the KDF announcement for e: the server's cost and e's salt.
 func (r *Registry) KDFFor(e *Entry) KDF {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"regexp"
+	"runtime"
 	"sync"
 	"time"
 
@@ -33,6 +34,9 @@ type Server struct {
 	conn *net.UDPConn
 	mu   sync.Mutex
 	reg  *Registry
+	slow chan job
+	held map[uint64]heldOffer // session → the target's offer, until the caller is ready
+	busy map[string]bool      // devices with a job queued or running
 }
 
 // Run serves until ctx ends.
@@ -62,9 +66,91 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 	defer stop()
 	var wg sync.WaitGroup
 	wg.Go(func() { s.sweep(ctx) })
+	s.slow, s.busy, s.held = make(chan job, slowQueue), map[string]bool{}, map[uint64]heldOffer{}
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() { s.work(ctx) })
+	}
+	wg.Go(func() { s.precompute(ctx) })
 	s.serve(ctx)
+	close(s.slow)
 	wg.Wait()
 	return nil
+}
+
+// heldOffer is a target's offer waiting for its caller's ready.
+type heldOffer struct {
+	caller string
+	target *Entry
+	b      []byte
+	at     time.Duration
+}
+
+// heldFor is how long a target's offer waits for the caller's ready.
+const heldFor = 30 * time.Second
+
+// ready sends the target its offer once the caller says its first punch
+// has left.
+func (s *Server) ready(e *Entry, m Msg, from netip.AddrPort, now time.Duration) {
+	if !s.touch(e, m, from, now) {
+		return
+	}
+	s.mu.Lock()
+	h, ok := s.held[m.Session]
+	if ok && h.caller == e.ID {
+		delete(s.held, m.Session)
+	}
+	to := h.target
+	var pub netip.AddrPort
+	if to != nil {
+		pub = to.Public
+	}
+	s.mu.Unlock()
+	if !ok || h.caller != e.ID {
+		s.env.Log.Info("rendezvous.unknown_session", "id", e.ID, "session", m.Session)
+		return
+	}
+	s.write(h.b, pub)
+}
+
+// job is a message that waits for its device's first key derivation.
+type job struct {
+	m    Msg
+	b    []byte
+	from netip.AddrPort
+}
+
+// slowQueue bounds the messages waiting for a key derivation; beyond it they
+// are dropped (rendezvous.busy) and the device retransmits.
+const slowQueue = 4096
+
+// work runs Argon2id for devices seen for the first time, off the receive
+// loop, then handles their message; GOMAXPROCS workers bound the memory the
+// KDF holds at once.
+func (s *Server) work(ctx context.Context) {
+	for j := range s.slow {
+		if ctx.Err() != nil {
+			continue
+		}
+		e, _ := s.reg.Lookup(j.m.ID)
+		s.reg.Keys(e)
+		s.handle(j.m, j.b, j.from)
+		s.mu.Lock()
+		delete(s.busy, j.m.ID)
+		s.mu.Unlock()
+	}
+}
+
+// precompute derives every device's keys in the background from the
+// start, as a server that stores password hashes would have them: the
+// first registrations then rarely wait for Argon2id. Registry.Keys bounds
+// the concurrency; a device that registers first is derived by its worker.
+func (s *Server) precompute(ctx context.Context) {
+	for _, e := range s.reg.Entries() {
+		if ctx.Err() != nil {
+			return
+		}
+		s.reg.Keys(e)
+	}
 }
 
 // sweep marks silent devices offline and releases expired registrations.
@@ -78,7 +164,13 @@ func (s *Server) sweep(ctx context.Context) {
 		case <-tick.C:
 		}
 		s.mu.Lock()
-		changes := s.reg.Sweep(s.env.Clock.Now())
+		now := s.env.Clock.Now()
+		changes := s.reg.Sweep(now)
+		for id, h := range s.held {
+			if now-h.at > heldFor {
+				delete(s.held, id)
+			}
+		}
 		s.mu.Unlock()
 		for _, c := range changes {
 			s.env.Log.Info("rendezvous."+c.Kind, "id", c.ID, "overlay", c.Overlay.String(), "silence", c.Silence)
@@ -99,15 +191,49 @@ func (s *Server) serve(ctx context.Context) {
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		b := buf[:n]
 		m, err := Parse(b)
-		if err == nil && m.Type != THello && m.Type != TRegister && m.Type != THeartbeat && m.Type != TConnect {
+		if err == nil && m.Type != THello && m.Type != TRegister && m.Type != THeartbeat && m.Type != TConnect && m.Type != TReady {
 			err = fmt.Errorf("%w: %s is not for the server", ErrType, m.Type)
 		}
 		if err != nil {
 			s.env.Log.Info("rendezvous.bad_message", "from", from.String(), "err", err.Error())
 			continue
 		}
+		if m.Type != THello && s.needsKDF(m.ID) {
+			s.enqueue(m, b, from)
+			continue
+		}
 		s.handle(m, b, from)
 	}
+}
+
+// enqueue queues a message for a worker, once per device: a retransmission
+// while the first is waiting would only be refused as a stale challenge.
+func (s *Server) enqueue(m Msg, b []byte, from netip.AddrPort) {
+	s.mu.Lock()
+	dup := s.busy[m.ID]
+	s.busy[m.ID] = true
+	s.mu.Unlock()
+	if dup {
+		s.env.Log.Info("rendezvous.busy", "id", m.ID, "why", "retransmission while deriving its key")
+		return
+	}
+	select {
+	case s.slow <- job{m: m, b: append([]byte(nil), b...), from: from}:
+	default:
+		s.mu.Lock()
+		delete(s.busy, m.ID)
+		s.mu.Unlock()
+		s.env.Log.Info("rendezvous.busy", "id", m.ID, "why", "queue full")
+	}
+}
+
+// needsKDF reports whether id is a registry device whose keys are not
+// derived yet: handling its message would block the receive loop.
+func (s *Server) needsKDF(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.reg.Lookup(id)
+	return ok && !s.reg.HasKeys(e)
 }
 
 func (s *Server) handle(m Msg, b []byte, from netip.AddrPort) {
@@ -137,6 +263,8 @@ func (s *Server) handle(m Msg, b []byte, from netip.AddrPort) {
 		s.heartbeat(e, keys, m, from, now)
 	case TConnect:
 		s.connect(e, keys, m, from, now)
+	case TReady:
+		s.ready(e, m, from, now)
 	}
 }
 
@@ -149,7 +277,6 @@ func (s *Server) challenge(e *Entry, m Msg, from netip.AddrPort, now time.Durati
 	}
 	kdf := s.reg.KDFFor(e)
 	s.mu.Unlock()
-	go s.reg.Keys(e) // warm the cache while the device derives its side
 	s.send(&Msg{Type: TChallenge, ID: e.ID, Nonce: nonce, KDF: kdf}, from)
 }
 
@@ -237,18 +364,24 @@ func (s *Server) connect(e *Entry, keys DeviceKeys, m Msg, from netip.AddrPort, 
 	tKeys := s.reg.Keys(t)
 	toCaller := &Msg{ID: e.ID, Target: t.ID, Session: session, Seq: m.Seq, Caller: true, Overlay: tOverlay, Public: tPublic}
 	toTarget := &Msg{ID: t.ID, Target: e.ID, Session: session, Overlay: eOverlay, Public: from}
-	for _, o := range []struct {
-		m    *Msg
-		wrap [32]byte
-		to   netip.AddrPort
-	}{{toCaller, keys.Wrap, from}, {toTarget, tKeys.Wrap, tPublic}} { // the caller punches first
-		b, err := SealOffer(o.m, o.wrap, key, rand.Reader)
-		if err != nil {
-			s.env.Log.Info("rendezvous.send_error", "err", err.Error())
-			return
-		}
-		s.write(b, o.to)
+	bc, err := SealOffer(toCaller, keys.Wrap, key, rand.Reader)
+	if err != nil {
+		s.env.Log.Info("rendezvous.send_error", "err", err.Error())
+		return
 	}
+	bt, err := SealOffer(toTarget, tKeys.Wrap, key, rand.Reader)
+	if err != nil {
+		s.env.Log.Info("rendezvous.send_error", "err", err.Error())
+		return
+	}
+	// The target's offer waits for the caller's ready: its first punch has
+	// then left, so the target's punches never reach the caller's gateway
+	// before the caller has opened its mapping (the order the matrix needs
+	// to repeat, whatever the machine's load).
+	s.mu.Lock()
+	s.held[session] = heldOffer{caller: e.ID, target: t, b: bt, at: now}
+	s.mu.Unlock()
+	s.write(bc, from)
 	s.env.Log.Info("rendezvous.session", "id", e.ID, "target", t.ID, "caller_public", from.String(), "target_public", tPublic.String())
 }
 

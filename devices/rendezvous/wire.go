@@ -40,6 +40,7 @@ const (
 	THeartbeatAck Type = 7  // server → device: id, seq, public endpoint, MAC
 	TConnect      Type = 8  // device → server: id, target, seq, MAC
 	TOffer        Type = 9  // server → device: session, peer, endpoints, wrapped key
+	TReady        Type = 10 // caller → server: session, seq, MAC: my first punch has left
 	TSealed       Type = 16 // device ↔ device: session, seq, AEAD ciphertext
 )
 
@@ -51,7 +52,7 @@ func (t Type) String() string {
 }
 
 var typeNames = map[Type]string{THello: "hello", TChallenge: "challenge", TRegister: "register", TRegistered: "registered",
-	TRefused: "refused", THeartbeat: "heartbeat", THeartbeatAck: "heartbeat-ack", TConnect: "connect", TOffer: "offer", TSealed: "sealed"}
+	TRefused: "refused", THeartbeat: "heartbeat", THeartbeatAck: "heartbeat-ack", TConnect: "connect", TOffer: "offer", TReady: "ready", TSealed: "sealed"}
 
 // Reason is the code of a Refused message.
 type Reason uint8
@@ -107,7 +108,7 @@ type Msg struct {
 	KDF       KDF
 	Reason    Reason
 	Seq       uint64         // heartbeat, connect, and their answers (refused, ack, offer to the caller)
-	Session   uint64         // offer
+	Session   uint64         // offer, ready
 	Caller    bool           // offer: the recipient asked for this session
 	Overlay   netip.Addr     // registered: own overlay address; offer: the peer's
 	Public    netip.AddrPort // registered, ack: own endpoint as the server sees it; offer: the peer's
@@ -172,6 +173,11 @@ func (m *Msg) Marshal() ([]byte, error) {
 	case TConnect:
 		w.str(m.ID)
 		w.str(m.Target)
+		w.u64(m.Seq)
+		w.bytes(m.MAC[:])
+	case TReady:
+		w.str(m.ID)
+		w.u64(m.Session)
 		w.u64(m.Seq)
 		w.bytes(m.MAC[:])
 	case TOffer:
@@ -265,6 +271,12 @@ func Parse(b []byte) (Msg, error) {
 	case TConnect:
 		m.ID, m.Target, m.Seq = r.id(), r.id(), r.u64()
 		r.fixed(m.MAC[:])
+	case TReady:
+		m.ID, m.Session, m.Seq = r.id(), r.u64(), r.u64()
+		r.fixed(m.MAC[:])
+		if r.err == nil && m.Session == 0 {
+			r.fail("session 0")
+		}
 	case TOffer:
 		m.ID, m.Target, m.Session, m.Seq = r.id(), r.id(), r.u64(), r.u64()
 		switch role := r.u8(); role {
@@ -289,7 +301,7 @@ func Parse(b []byte) (Msg, error) {
 	if len(r.b) != 0 {
 		return Msg{}, fmt.Errorf("%s: %w (%d)", t, ErrTrail, len(r.b))
 	}
-	if (t == TConnect || t == THeartbeat) && m.Seq == 0 {
+	if (t == TConnect || t == THeartbeat || t == TReady) && m.Seq == 0 {
 		return Msg{}, fmt.Errorf("%s: %w: seq 0", t, ErrField)
 	}
 	return m, nil

@@ -25,6 +25,7 @@ func messages() []Msg {
 		{Type: TOffer, ID: "lin0-stb0", Target: "sym0-stb0", Session: 77, Seq: 2, Caller: true, Overlay: netip.MustParseAddr("10.200.0.2"), Public: ep,
 			WrapNonce: [WrapNonce]byte{1}, Wrapped: [WrappedLen]byte{2}},
 		{Type: TOffer, ID: "sym0-stb0", Target: "lin0-stb0", Session: 77, Overlay: netip.MustParseAddr("10.200.0.1"), Public: ep},
+		{Type: TReady, ID: "lin0-stb0", Session: 77, Seq: 3, MAC: [MACLen]byte{9}},
 	}
 }
 

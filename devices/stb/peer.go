@@ -29,6 +29,10 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,6 +58,7 @@ type PeerOptions struct {
 	Password      string            `yaml:"password"`       // explicit password
 	PasswordSeed  string            `yaml:"password_seed"`  // else rendezvous.DerivedPassword(seed, id); default boxlab
 	Targets       []string          `yaml:"targets"`        // device ids to hold a session with (none: only answers)
+	TargetPattern string            `yaml:"target_pattern"` // one more target: the pattern with this home's index for %d, e.g. b%d-stb0
 	Interval      scenario.Duration `yaml:"interval"`       // ping period in a session; default 1s
 	DeadAfter     scenario.Duration `yaml:"dead_after"`     // silence that ends a session; default 3s
 	PunchInterval scenario.Duration `yaml:"punch_interval"` // default 200ms
@@ -83,6 +88,9 @@ func (o *PeerOptions) Check(s *scenario.Scenario) []scenario.FieldError {
 	}
 	if o.Port < 1 || o.Port > 65535 {
 		add("port", "want a port 1..65535; got %d", o.Port)
+	}
+	if o.TargetPattern != "" && (strings.Count(o.TargetPattern, "%d") != 1 || strings.Count(o.TargetPattern, "%") != 1) {
+		add("target_pattern", "want exactly one %%d; got %q", o.TargetPattern)
 	}
 	if o.Password == "" && o.PasswordSeed == "" {
 		add("password", "want a password or a password_seed")
@@ -124,7 +132,15 @@ func (d *Peer) Run(ctx context.Context, env *devices.Env) error {
 	defer stop()
 	var wg sync.WaitGroup
 	wg.Go(func() { p.receive(ctx) })
-	for _, t := range o.Targets {
+	targets := o.Targets
+	if o.TargetPattern != "" {
+		i, ok := homeIndex(env.Node)
+		if !ok {
+			return fmt.Errorf("peer: target_pattern needs a node in a home group; %q is not", env.Node)
+		}
+		targets = append(slices.Clone(targets), fmt.Sprintf(o.TargetPattern, i))
+	}
+	for _, t := range targets {
 		if t != p.id {
 			wg.Go(func() { p.call(ctx, t) })
 		}
@@ -167,6 +183,7 @@ type regState struct {
 	seq        uint64
 	missed     int
 	helloAt    time.Time
+	hellos     int
 }
 
 // reply is the server's answer to a connect: a session, or a refusal.
@@ -184,19 +201,41 @@ func (p *peer) signal() {
 	}
 }
 
+var homeIndexRE = regexp.MustCompile(`^[a-z][a-z0-9-]*?(\d+)-`)
+
+// homeIndex is the index of a home node in its group (b17-stb0 → 17).
+func homeIndex(node string) (int, bool) {
+	m := homeIndexRE.FindStringSubmatch(node)
+	if m == nil {
+		return 0, false
+	}
+	i, err := strconv.Atoi(m[1])
+	return i, err == nil
+}
+
 // keepRegistered says hello until registered, then heartbeats; three
-// unanswered heartbeats or a "not registered" refusal start over.
+// unanswered heartbeats or a "not registered" refusal start over. The
+// first hello waits a random part of a second, so a thousand boxes started
+// together do not all run their KDF at once.
 func (p *peer) keepRegistered(ctx context.Context) {
+	if p.env.Clock.Sleep(ctx, time.Duration(p.env.Rand.Int64N(int64(time.Second)))) != nil {
+		return
+	}
 	for ctx.Err() == nil {
 		p.mu.Lock()
 		st := p.state
 		p.mu.Unlock()
-		wait := 2 * time.Second
+		var wait time.Duration
 		if !st.registered {
 			p.mu.Lock()
 			if p.state.helloAt.IsZero() {
-				p.state.helloAt = time.Now()
+				p.state.helloAt, p.state.hellos = time.Now(), 0
 			}
+			p.state.hellos++
+			// 2 s, 4 s, 8 s, then every 16 s, each stretched by up to a
+			// quarter: a busy server is not flooded with retransmissions.
+			wait = (2 * time.Second) << min(p.state.hellos-1, 3)
+			wait += time.Duration(p.env.Rand.Int64N(int64(wait / 4)))
 			p.mu.Unlock()
 			p.send(&rendezvous.Msg{Type: rendezvous.THello, ID: p.id, User: p.opts.User})
 		} else {
@@ -308,15 +347,18 @@ func (p *peer) control(ctx context.Context, b []byte) {
 			return
 		}
 		p.mu.Lock()
-		again := p.state.registered
+		if p.state.registered {
+			// The answer to a retransmitted register: the server started our
+			// sequence again, and we are above it already.
+			p.mu.Unlock()
+			return
+		}
 		latency := p.env.Clock.Sim(time.Since(p.state.helloAt))
 		p.state = regState{registered: true, keys: cand, candidate: cand, overlay: m.Overlay,
 			heartbeat: time.Duration(m.Heartbeat) * time.Millisecond}
 		p.mu.Unlock()
-		if !again {
-			p.env.Log.Info("peer.registered", "overlay", m.Overlay.String(), "public", m.Public.String(), "latency", latency)
-			p.env.Log.Info("peer.registered_"+p.group(), "latency", latency)
-		}
+		p.env.Log.Info("peer.registered", "overlay", m.Overlay.String(), "public", m.Public.String(), "latency", latency)
+		p.env.Log.Info("peer.registered_"+p.group(), "latency", latency)
 		p.signal()
 	case rendezvous.THeartbeatAck:
 		p.mu.Lock()

@@ -144,12 +144,13 @@ func (p *peer) drive(ctx context.Context, s *session) {
 	defer tick.Stop()
 	started := time.Now()
 	lastPing := started.Add(-p.env.Clock.Real(time.Duration(o.Interval))) // the first ping goes at once
-	if s.caller {
-		// The caller's punch leaves first, before anything from the callee
-		// can reach its gateway; the callee starts one interval later unless
-		// it hears the caller first (it then answers at once).
-		p.seal(s, rendezvous.KindPunch, []byte{0})
-	}
+	// The caller punches first and tells the server it is ready one punch
+	// interval later (time for its gateway to resolve the peer's gateway
+	// and send the punch on); the server sends the callee its offer only
+	// then, so nothing from the callee reaches the caller's gateway before
+	// the caller has opened its own mapping.
+	p.seal(s, rendezvous.KindPunch, []byte{0})
+	ready := !s.caller
 	for {
 		select {
 		case <-ctx.Done():
@@ -157,6 +158,12 @@ func (p *peer) drive(ctx context.Context, s *session) {
 		case <-s.done:
 			return
 		case <-tick.C:
+		}
+		if !ready {
+			ready = true
+			p.sendSigned(func(seq uint64) *rendezvous.Msg {
+				return &rendezvous.Msg{Type: rendezvous.TReady, ID: p.id, Session: s.id, Seq: seq}
+			})
 		}
 		s.mu.Lock()
 		up, heard, gotPing := s.isUp, s.heard, s.gotPing

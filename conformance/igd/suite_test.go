@@ -2,7 +2,10 @@
 // (issue 6, seed 003): static mappings in every NAT backend forward traffic
 // from the internet to a LAN host; the UPnP IGD role answers SSDP, serves
 // its descriptions and SOAP actions with real error codes; Debian's upnpc
-// works against it. Needs root.
+// works against it. NAT-PMP (RFC 6886) and PCP (RFC 6887) on the same
+// gateway share its mapping table (pcp_test.go, one spec per RFC rule);
+// Debian's natpmpc works against ours, and our NAT-PMP/PCP client against
+// Debian's miniupnpd (miniupnpd_test.go). Needs root.
 package igd_test
 
 import (

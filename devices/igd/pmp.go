@@ -91,7 +91,7 @@ func (p *pmpServer) close() {
 	p.wg.Wait()
 }
 
-// Stats returns the NAT-PMP/PCP counters (zero without NAT-PMP and PCP).
+// PMPStats returns the NAT-PMP/PCP counters (zero without NAT-PMP and PCP).
 func (s *Server) PMPStats() PMPStats {
 	if s.pmp == nil {
 		return PMPStats{}

@@ -329,3 +329,19 @@ var _ = It("scenarios/remap-pcp.yaml: NAT-PMP/PCP devices recover from WAN chang
 	}
 	Expect(rep.Assertions).To(HaveLen(8))
 })
+
+var _ = It("PCP THIRD_PARTY with pcp_third_party: a LAN host maps a port for another one (RFC 6887 §13.1; miniupnpd pcp_allow_thirdparty)", func() {
+	l := pmpLab("linux", func(o *igd.Options) { o.PCPThirdParty = true })
+	pc := addrOf(l.topo, "home0-pc0")
+	r := l.pcpAsk("home0-box0", l.mapReq("home0-box0", 3, 43400, 600, pcp.ThirdPartyOption(pc)))
+	Expect(r.Result).To(Equal(pcp.Success))
+	o, ok := pcp.Find(r.Options, pcp.OptThirdParty)
+	Expect(ok).To(BeTrue(), "§13.1: the processed option is in the response")
+	Expect(o.ThirdParty()).To(Equal(pc))
+	Expect(l.inbound("home0-pc0", 43400, netip.AddrPortFrom(l.wan(), r.ExternalPort))).To(BeTrue(), "it forwards to the third party")
+	out, code := l.soap("home0-box0", 1, "GetSpecificPortMappingEntry", "NewRemoteHost", "", "NewExternalPort", "43400", "NewProtocol", "UDP")
+	Expect(code).To(Equal(0))
+	Expect(out["NewInternalClient"]).To(Equal(pc.String()))
+	r = l.pcpAsk("home0-box0", l.mapReq("home0-box0", 3, 43401, 600, pcp.ThirdPartyOption(netip.MustParseAddr("10.9.9.9"))))
+	Expect(r.Result).To(Equal(pcp.NotAuthorized), "a host off the LAN is refused")
+})

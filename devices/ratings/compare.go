@@ -28,6 +28,8 @@ func TruthTopic(server string) string { return "ratings/" + server }
 //	ratings.poll_compare   one per poll and channel: a (method A), b (poll
 //	                       answers), estimate ± stderr, abs_error, explained
 //	                       and unexplained disagreements (PollFigure)
+//	ratings.interactive_compare one per interaction item and choice: truth
+//	                       (votes the viewers sent), server (its tally), abs_error
 //	ratings.store          db_bytes (database + WAL, after a checkpoint) and records
 func (s *Server) Finish(ctx context.Context, env *devices.Env) error {
 	if s.db == nil {
@@ -61,6 +63,7 @@ func (s *Server) Finish(ctx context.Context, env *devices.Env) error {
 			env.Log.Info("ratings.poll_unexplained", "poll", float64(f.Poll), "at", f.At, "service", f.Service, "why", why)
 		}
 	}
+	s.compareVotes(env)
 	if err := s.db.checkpoint(ctx); err != nil {
 		return fmt.Errorf("ratings-server: checkpoint: %w", err)
 	}

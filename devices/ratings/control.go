@@ -23,6 +23,15 @@ import (
 //	viewer: ANSWER <id> <service> <session> <first-ms> <last-ms>
 //	viewer: ANSWER <id> -            watching nothing that counts yet
 //
+//	viewer: SUB <service> | UNSUB <service>   change a subscription (seed §1, B)
+//	server: SUBS <s1,s2,...|->       the subscriptions the server holds: after
+//	                                 WELCOME and after every change (sync, seed §1 C)
+//	server: GUIDE <version>          the guide changed: fetch /guide again (push)
+//	server: ITEM <id> <service> <n>  interaction item for viewers of service:
+//	                                 choose one of n choices (seed §8)
+//	viewer: VOTE <id> <choice>       choice 0..n-1
+//	server: RESULT <id> <c0,c1,...>  the item's tally
+//
 // A terminal answers with a channel only for a viewing that has lasted the
 // minimum viewing time by the frames it received (first and last frame
 // timestamps are the server's), so methods A and B count the same thing.
@@ -44,6 +53,12 @@ type ControlLine struct {
 	Poll    uint64 // POLL, ANSWER
 	At      time.Duration
 	Answer  PollAnswer // ANSWER
+	Service string     // SUB, UNSUB, ITEM
+	Subs    []string   // SUBS
+	Version uint64     // GUIDE
+	Item    uint64     // ITEM, VOTE, RESULT
+	N       int        // ITEM: choices; VOTE: the choice
+	Counts  []int      // RESULT
 	Err     string
 	Invalid bool
 }
@@ -112,10 +127,74 @@ func ParseControlLine(s string) (ControlLine, error) {
 		}
 		return ControlLine{Verb: "ANSWER", Poll: id, Answer: PollAnswer{Service: f[2], Session: f[3],
 			First: time.Duration(first) * time.Millisecond, Last: time.Duration(last) * time.Millisecond}}, nil
+	case "SUB", "UNSUB":
+		if len(f) != 2 || checkID(f[1]) != nil {
+			return bad()
+		}
+		return ControlLine{Verb: f[0], Service: f[1]}, nil
+	case "SUBS":
+		if len(f) != 2 {
+			return bad()
+		}
+		l := ControlLine{Verb: "SUBS", Subs: []string{}}
+		if f[1] != "-" {
+			for _, v := range strings.Split(f[1], ",") {
+				if checkID(v) != nil {
+					return bad()
+				}
+				l.Subs = append(l.Subs, v)
+			}
+		}
+		return l, nil
+	case "GUIDE":
+		v, ok := num(safe(f, 1))
+		if len(f) != 2 || !ok {
+			return bad()
+		}
+		return ControlLine{Verb: "GUIDE", Version: v}, nil
+	case "ITEM":
+		id, ok1 := num(safe(f, 1))
+		n, ok2 := num(safe(f, 3))
+		if len(f) != 4 || !ok1 || !ok2 || n < 2 || n > maxChoices || checkID(f[2]) != nil {
+			return bad()
+		}
+		return ControlLine{Verb: "ITEM", Item: id, Service: f[2], N: int(n)}, nil
+	case "VOTE":
+		id, ok1 := num(safe(f, 1))
+		n, ok2 := num(safe(f, 2))
+		if len(f) != 3 || !ok1 || !ok2 || n >= maxChoices {
+			return bad()
+		}
+		return ControlLine{Verb: "VOTE", Item: id, N: int(n)}, nil
+	case "RESULT":
+		id, ok := num(safe(f, 1))
+		if len(f) != 3 || !ok {
+			return bad()
+		}
+		l := ControlLine{Verb: "RESULT", Item: id}
+		for _, v := range strings.Split(f[2], ",") {
+			c, ok := num(v)
+			if !ok || len(l.Counts) >= maxChoices {
+				return bad()
+			}
+			l.Counts = append(l.Counts, int(c))
+		}
+		return l, nil
 	case "ERR":
 		return ControlLine{Verb: "ERR", Err: strings.TrimPrefix(s, "ERR ")}, nil
 	}
 	return bad()
+}
+
+// maxChoices bounds the choices of an interaction item.
+const maxChoices = 16
+
+// SubsLine renders the server's subscription list.
+func SubsLine(subs []string) string {
+	if len(subs) == 0 {
+		return "SUBS -\n"
+	}
+	return "SUBS " + strings.Join(subs, ",") + "\n"
 }
 
 func safe(f []string, i int) string {

@@ -17,7 +17,20 @@ func TestControlLines(t *testing.T) {
 	if l, err := ParseControlLine("POLL 3 120000"); err != nil || l.At != 2*time.Minute {
 		t.Fatalf("POLL: %+v, %v", l, err)
 	}
-	for _, bad := range []string{"", "HELLO u", "HELLO u p x", "POLL 1", "POLL x 1", "POLL -1 5", "ANSWER 1", "ANSWER 1 03 s1 5",
+	for line, want := range map[string]string{"SUB 03": "SUB", "UNSUB 01": "UNSUB", "SUBS -": "SUBS", "SUBS 01,03": "SUBS",
+		"GUIDE 4": "GUIDE", "ITEM 2 01 3": "ITEM", "VOTE 2 1": "VOTE", "RESULT 2 0,5,1": "RESULT"} {
+		if l, err := ParseControlLine(line); err != nil || l.Verb != want {
+			t.Errorf("ParseControlLine(%q) = %+v, %v", line, l, err)
+		}
+	}
+	if l, _ := ParseControlLine(SubsLine([]string{"01", "03"})[:10]); len(l.Subs) != 2 || l.Subs[1] != "03" {
+		t.Errorf("SUBS round trip: %+v", l)
+	}
+	if l, _ := ParseControlLine("RESULT 2 0,5,1"); len(l.Counts) != 3 || l.Counts[1] != 5 {
+		t.Errorf("RESULT counts %+v", l.Counts)
+	}
+	for _, bad := range []string{"SUB", "SUBS", "SUBS 01,,02", "GUIDE x", "ITEM 1 01 1", "ITEM 1 01 99", "VOTE 1 16", "VOTE 1", "RESULT 1 a", "RESULT 1",
+		"", "HELLO u", "HELLO u p x", "POLL 1", "POLL x 1", "POLL -1 5", "ANSWER 1", "ANSWER 1 03 s1 5",
 		"ANSWER 1 03 s1 9 5", "ANSWER 1 03 s 1 x", "CHALLENGE", "WELCOME now", "NOPE", "HELLO u\x01 p"} {
 		if _, err := ParseControlLine(bad); err == nil {
 			t.Errorf("ParseControlLine(%q) accepted", bad)

@@ -10,6 +10,7 @@ import (
 // Guide is the service guide (seed 004 §1) served as JSON at /guide.
 // Durations are nanoseconds of simulated time since the run started.
 type Guide struct {
+	Version       uint64            `json:"version"` // bumped at every change; pushed as GUIDE <version>
 	Channels      []Channel         `json:"channels"`
 	Programmes    []Programme       `json:"programmes"`
 	Windows       []audience.Window `json:"windows"` // rating windows (method A)

@@ -89,6 +89,7 @@ func (s *Server) serveControlConn(ctx context.Context, c net.Conn) {
 	s.online[o.user] = o
 	s.onMu.Unlock()
 	s.log.Info("ratings.online", "user", o.user, "from", c.RemoteAddr().String())
+	s.pushSubs(ctx, o) // seed §1 C: the server syncs subscriptions when the terminal comes online
 	defer func() {
 		s.onMu.Lock()
 		if s.online[o.user] == o {
@@ -104,11 +105,11 @@ func (s *Server) serveControlConn(ctx context.Context, c net.Conn) {
 			return
 		}
 		l, err := ParseControlLine(line)
-		if err != nil || l.Verb != "ANSWER" {
+		if err != nil {
 			s.log.Info("ratings.control_rejected", "reason", "bad_line", "user", o.user)
 			continue
 		}
-		s.recordAnswer(o.user, l)
+		s.handleControl(ctx, o, l)
 	}
 }
 

@@ -22,9 +22,11 @@ type PollFigure struct {
 	// it is B. StdErr is its binomial sampling error, sqrt(B(1-Share))/Share.
 	Estimate, StdErr float64
 	// Explained disagreements: a viewing whose counting edge (start+min or
-	// end) lies within the poll's answer window (the time answers took,
-	// plus two frame intervals), or a viewer counted by A who was not
-	// asked or did not answer. Unexplained ones are errors of either method.
+	// end) lies within the poll's window around its time — the longest an
+	// answer took to arrive or the largest lag between the poll and an
+	// answerer's last frame, plus two frame intervals — or a viewer counted
+	// by A who was not asked or did not answer. Unexplained ones are
+	// errors of either method.
 	Explained, Unexplained int
 	// Why lists the unexplained disagreements, for the report.
 	Why []string
@@ -40,6 +42,11 @@ func comparePolls(polls []*poll, records []audience.Viewing, min, frame time.Dur
 		w := 2 * frame
 		for _, at := range p.arrived {
 			w = max(w, at-p.at+2*frame)
+		}
+		for _, a := range p.answers {
+			if a.Service != "" {
+				w = max(w, p.at-a.Last+2*frame) // the stream lag the answers show
+			}
 		}
 		edge := func(v audience.Viewing) bool {
 			return absDur(v.Start+min-p.at) <= w || absDur(v.End-p.at) <= w

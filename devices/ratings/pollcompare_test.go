@@ -26,9 +26,9 @@ func TestComparePolls(t *testing.T) {
 	}
 	p := &poll{id: 1, at: 3 * m, asked: map[string]bool{"u1": true, "u2": true, "u3": true, "u4": true, "u6": true, "u8": true},
 		answers: map[string]PollAnswer{
-			"u1": {Service: "01", Session: "a"}, "u2": {Service: "01", Session: "b"},
-			"u3": {Service: "02", Session: "c"}, "u6": {},
-			"u8": {Service: "03", Session: "zzz"}, // a viewing the server has no record of
+			"u1": {Service: "01", Session: "a", Last: 3*m - 500*time.Millisecond}, "u2": {Service: "01", Session: "b", Last: 3 * m},
+			"u3": {Service: "02", Session: "c", Last: 3 * m}, "u6": {},
+			"u8": {Service: "03", Session: "zzz", Last: 3 * m}, // a viewing the server has no record of
 		},
 		arrived: map[string]time.Duration{"u1": 3*m + 100*time.Millisecond}}
 	got := comparePolls([]*poll{p}, records, m, s, 1)

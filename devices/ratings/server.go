@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -53,6 +54,9 @@ type ServerOptions struct {
 	ControlPort int               `yaml:"control_port"` // TCP control channel; default 8555
 	Poll        scenario.Duration `yaml:"poll"`         // poll online terminals "are you watching?" this often; 0: never
 	PollSample  float64           `yaml:"poll_sample"`  // share of online terminals asked per poll; default 1 (all)
+	GuideUpdate scenario.Duration `yaml:"guide_update"` // change the guide and push GUIDE to online terminals this often; 0: never
+	Interaction scenario.Duration `yaml:"interaction"`  // run an interaction item per channel this often; 0: never
+	Choices     int               `yaml:"choices"`      // choices of an interaction item; default 3
 }
 
 // WindowOption is a rating window in the scenario.
@@ -68,7 +72,7 @@ func DefaultServerOptions() *ServerOptions {
 	return &ServerOptions{Port: 8080, StreamPort: 8554, Realm: "ratings@boxlab", Secret: "boxlab", Channels: 8,
 		Programme: scenario.Duration(time.Minute), Frame: scenario.Duration(time.Second), MinViewing: scenario.Duration(time.Minute),
 		NonceTTL: scenario.Duration(5 * time.Minute), Horizon: scenario.Duration(time.Hour), Sync: SyncFull,
-		ControlPort: 8555, PollSample: 1}
+		ControlPort: 8555, PollSample: 1, Choices: 3}
 }
 
 // Check validates the options.
@@ -90,6 +94,12 @@ func (o *ServerOptions) Check(*scenario.Scenario) []scenario.FieldError {
 	}
 	if o.Poll < 0 {
 		add("poll", "want a duration >= 0 (0: no polls)")
+	}
+	if o.GuideUpdate < 0 || o.Interaction < 0 {
+		add("interaction", "want durations >= 0 for guide_update and interaction (0: never)")
+	}
+	if o.Choices < 2 || o.Choices > maxChoices {
+		add("choices", "want 2..%d; got %d", maxChoices, o.Choices)
 	}
 	if o.PollSample <= 0 || o.PollSample > 1 {
 		add("poll_sample", "want a share in (0, 1]; got %v", o.PollSample)
@@ -134,11 +144,13 @@ func DerivePassword(secret, user string) string {
 type Server struct {
 	Options ServerOptions
 
-	env   *devices.Env
-	log   *slog.Logger
-	db    *store
-	auth  *digest.Server
-	guide Guide
+	env  *devices.Env
+	log  *slog.Logger
+	db   *store
+	auth *digest.Server
+
+	guideMu sync.Mutex
+	guide   Guide
 
 	mu   sync.Mutex
 	live map[string]*liveStream // session -> the stream connection serving it
@@ -147,15 +159,19 @@ type Server struct {
 	online  map[string]*onlineConn // user -> its control channel
 	polls   []*poll
 	pollSeq uint64
+	items   map[uint64]*item
+	itemSeq uint64
 }
 
 // Run serves until ctx ends.
 func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 	s.env, s.log, s.live = env, env.Log, map[string]*liveStream{}
 	s.onMu.Lock()
-	s.online = map[string]*onlineConn{}
+	s.online, s.items = map[string]*onlineConn{}, map[uint64]*item{}
 	s.onMu.Unlock()
+	s.guideMu.Lock()
 	s.guide = s.Options.guide()
+	s.guideMu.Unlock()
 	db, err := openStore(filepath.Join(env.OutDir, env.Node+"-ratings.db"), strconv.FormatInt(env.Clock.Start().UnixNano(), 10), s.Options.Sync)
 	if err != nil {
 		return err
@@ -186,9 +202,14 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 	go func() { defer wg.Done(); srv.Serve(boundedListener{hl}) }()
 	go func() { defer wg.Done(); s.serveStreams(ctx, boundedListener{sl}) }()
 	go func() { defer wg.Done(); s.serveControl(ctx, boundedListener{cl}) }()
-	if s.Options.Poll > 0 {
-		wg.Add(1)
-		go func() { defer wg.Done(); s.pollLoop(ctx) }()
+	for _, loop := range []struct {
+		every scenario.Duration
+		run   func(context.Context)
+	}{{s.Options.Poll, s.pollLoop}, {s.Options.GuideUpdate, s.guideLoop}, {s.Options.Interaction, s.interactionLoop}} {
+		if loop.every > 0 {
+			wg.Add(1)
+			go func() { defer wg.Done(); loop.run(ctx) }()
+		}
 	}
 	env.Log.Info("ratings.serve", "port", s.Options.Port, "stream_port", s.Options.StreamPort)
 	<-ctx.Done()
@@ -226,7 +247,13 @@ func (s *Server) now() time.Duration { return s.env.Clock.Now().Truncate(time.Mi
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+reportPath, s.handleReport)
-	mux.HandleFunc("GET /guide", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.guide) })
+	mux.HandleFunc("GET /guide", func(w http.ResponseWriter, r *http.Request) {
+		s.guideMu.Lock()
+		g := s.guide
+		g.Programmes = slices.Clone(g.Programmes)
+		s.guideMu.Unlock()
+		writeJSON(w, g)
+	})
 	mux.HandleFunc("GET /ratings", s.handleRatings)
 	mux.HandleFunc("GET /ratings.html", s.handlePage)
 	mux.HandleFunc("GET /viewings", func(w http.ResponseWriter, r *http.Request) {
@@ -260,6 +287,8 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) computeOptions() audience.Options {
+	s.guideMu.Lock()
+	defer s.guideMu.Unlock()
 	return audience.Options{Min: time.Duration(s.Options.MinViewing), Now: s.now(), Windows: s.guide.Windows}
 }
 

@@ -63,16 +63,19 @@ CREATE TABLE IF NOT EXISTS viewings(
 	session TEXT PRIMARY KEY REFERENCES sessions(id), user TEXT NOT NULL, service TEXT NOT NULL,
 	program TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER,
 	login_ms INTEGER NOT NULL, logout_ms INTEGER);
+CREATE TABLE IF NOT EXISTS subscriptions(user TEXT NOT NULL, service TEXT NOT NULL, PRIMARY KEY(user, service));
 `
 
 // The write statements, prepared once on the write connection.
 var writeSQL = map[string]string{
-	"addSession": `INSERT INTO sessions(id, user, service, program, first_ms) VALUES(?, ?, ?, ?, ?)`,
-	"endSession": `UPDATE sessions SET last_ms = ? WHERE id = ? AND last_ms IS NULL`,
-	"lastFrame":  `SELECT last_ms FROM sessions WHERE id = ?`,
-	"logIn":      `INSERT OR IGNORE INTO viewings(session, user, service, program, start_ms, login_ms) VALUES(?, ?, ?, ?, ?, ?)`,
-	"logOut":     `UPDATE viewings SET end_ms = ?, logout_ms = ? WHERE session = ? AND end_ms IS NULL`,
-	"hasViewing": `SELECT 1 FROM viewings WHERE session = ?`,
+	"addSession":  `INSERT INTO sessions(id, user, service, program, first_ms) VALUES(?, ?, ?, ?, ?)`,
+	"endSession":  `UPDATE sessions SET last_ms = ? WHERE id = ? AND last_ms IS NULL`,
+	"lastFrame":   `SELECT last_ms FROM sessions WHERE id = ?`,
+	"logIn":       `INSERT OR IGNORE INTO viewings(session, user, service, program, start_ms, login_ms) VALUES(?, ?, ?, ?, ?, ?)`,
+	"logOut":      `UPDATE viewings SET end_ms = ?, logout_ms = ? WHERE session = ? AND end_ms IS NULL`,
+	"hasViewing":  `SELECT 1 FROM viewings WHERE session = ?`,
+	"subscribe":   `INSERT OR IGNORE INTO subscriptions(user, service) VALUES(?, ?)`,
+	"unsubscribe": `DELETE FROM subscriptions WHERE user = ? AND service = ?`,
 }
 
 // Durability levels of the store (ServerOptions.Sync).
@@ -167,7 +170,7 @@ func (s *store) init(run string) error {
 	if old == run {
 		return nil
 	}
-	_, err = s.w.Exec(`DELETE FROM viewings; DELETE FROM sessions; INSERT OR REPLACE INTO meta(key, value) VALUES('run', ?)`, run)
+	_, err = s.w.Exec(`DELETE FROM viewings; DELETE FROM sessions; DELETE FROM subscriptions; INSERT OR REPLACE INTO meta(key, value) VALUES('run', ?)`, run)
 	return err
 }
 
@@ -408,6 +411,45 @@ func (s *store) logOut(ctx context.Context, ss session, now time.Duration) (bool
 		s.forget(ss.id) // its last report; a retry reads the database
 	}
 	return n == 1, err
+}
+
+// setSubscription subscribes user to service (on) or unsubscribes.
+func (s *store) setSubscription(ctx context.Context, user, service string, on bool) error {
+	name := "unsubscribe"
+	if on {
+		name = "subscribe"
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := s.stmt(tx, name).Exec(user, service)
+		return err
+	})
+}
+
+// subscriptions lists user's subscribed services, sorted.
+func (s *store) subscriptions(ctx context.Context, user string) ([]string, error) {
+	return s.strings(ctx, `SELECT service FROM subscriptions WHERE user = ? ORDER BY service`, user)
+}
+
+// watchers lists the users with an open viewing (logged in, not out) of service.
+func (s *store) watchers(ctx context.Context, service string) ([]string, error) {
+	return s.strings(ctx, `SELECT DISTINCT user FROM viewings WHERE service = ? AND end_ms IS NULL ORDER BY user`, service)
+}
+
+func (s *store) strings(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // viewings lists every viewing record.

@@ -111,3 +111,45 @@ func TestStoreGroupCommitConcurrent(t *testing.T) {
 		t.Error("an open session was not found after reopen")
 	}
 }
+
+// Seed 004 §1: subscriptions are durable server state (the list both sides
+// converge on), and watchers are the users with an open viewing.
+func TestStoreSubscriptionsAndWatchers(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.db")
+	s, err := openStore(path, "run1", SyncFull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		svc string
+		on  bool
+	}{{"03", true}, {"01", true}, {"03", true}, {"02", true}, {"02", false}, {"05", false}} {
+		if err := s.setSubscription(ctx, "u", c.svc, c.on); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ss := session{id: "s1", user: "u", service: "01", program: "01-000", first: time.Second}
+	if err := s.addSession(ctx, ss); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.logIn(ctx, ss, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := s.watchers(ctx, "01"); err != nil || len(w) != 1 || w[0] != "u" {
+		t.Errorf("watchers(01) = %v, %v; want [u]", w, err)
+	}
+	s.close()
+	s, err = openStore(path, "run1", SyncFull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	got, err := s.subscriptions(ctx, "u")
+	if err != nil || fmt.Sprint(got) != "[01 03]" {
+		t.Errorf("subscriptions after reopen = %v, %v; want [01 03]", got, err)
+	}
+	if got, _ := s.subscriptions(ctx, "nobody"); len(got) != 0 {
+		t.Errorf("a user without subscriptions has %v", got)
+	}
+}

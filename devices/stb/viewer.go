@@ -36,11 +36,15 @@ type ViewerOptions struct {
 	Dwell    scenario.Duration `yaml:"dwell"`    // mean extra time of a real viewing past the minimum; default 60s
 	Pause    scenario.Duration `yaml:"pause"`    // mean time between viewings; default 5s
 	Forge    bool              `yaml:"forge"`    // also try forged reports after each viewing
+	// Subscribe is the chance, after each viewing, of changing a
+	// subscription (subscribe to the channel just watched, or unsubscribe
+	// it); default 0.2.
+	Subscribe float64 `yaml:"subscribe"`
 }
 
 // DefaultViewerOptions are the defaults.
 func DefaultViewerOptions() *ViewerOptions {
-	return &ViewerOptions{Port: 8080, Secret: "boxlab", Zipf: 1.2, Zap: 0.3,
+	return &ViewerOptions{Port: 8080, Secret: "boxlab", Zipf: 1.2, Zap: 0.3, Subscribe: 0.2,
 		Dwell: scenario.Duration(time.Minute), Pause: scenario.Duration(5 * time.Second)}
 }
 
@@ -60,6 +64,9 @@ func (o *ViewerOptions) Check(s *scenario.Scenario) []scenario.FieldError {
 	}
 	if o.Zipf < 0 || o.Zipf > 10 {
 		add("zipf", "want 0..10; got %v", o.Zipf)
+	}
+	if o.Subscribe < 0 || o.Subscribe > 1 {
+		add("subscribe", "want a chance 0..1; got %v", o.Subscribe)
 	}
 	if o.Zap < 0 || o.Zap > 1 {
 		add("zap", "want a share 0..1; got %v", o.Zap)
@@ -97,6 +104,7 @@ type viewerRun struct {
 	http       *http.Client
 	rep        *reporter
 	watching   nowWatching
+	subs       subscriptions
 }
 
 // Run watches until ctx ends or Finish.
@@ -136,6 +144,9 @@ func (v *Viewer) Run(ctx context.Context, env *devices.Env) error {
 	for !v.done(ctx) {
 		service, dwell := r.choose()
 		r.watch(ctx, service, dwell)
+		if x := r.env.Rand.Float64(); x < r.Options.Subscribe {
+			r.subs.change(r, service, x < r.Options.Subscribe/2) // half subscribe, half unsubscribe
+		}
 		if v.Options.Forge && !v.done(ctx) {
 			r.forge(ctx)
 		}

@@ -3,10 +3,14 @@ package stb
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"net/http"
 	"net/netip"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -72,6 +76,8 @@ func (r *viewerRun) controlOnce(ctx context.Context, addr netip.AddrPort, passwo
 		return fmt.Errorf("control: want WELCOME: %v %s", err, w.Err)
 	}
 	r.env.Log.Info("stb.online")
+	r.subs.online(sc.send)
+	defer r.subs.online(nil)
 	// A silent channel is checked by the poll traffic only; a dead one is
 	// found by TCP_USER_TIMEOUT when an answer goes unacknowledged.
 	for {
@@ -82,13 +88,132 @@ func (r *viewerRun) controlOnce(ctx context.Context, addr netip.AddrPort, passwo
 		if err != nil {
 			return err
 		}
-		if l.Verb != "POLL" {
-			continue
+		if err := r.onControl(ctx, sc, l); err != nil {
+			return err
 		}
+	}
+}
+
+// onControl acts on one server line: polls, subscription sync, guide
+// pushes, interaction items and their results.
+func (r *viewerRun) onControl(ctx context.Context, sc *streamConn, l ratings.ControlLine) error {
+	switch l.Verb {
+	case "POLL":
 		a := r.watching.get()
 		if err := sc.send(a.Line(l.Poll)); err != nil {
 			return err
 		}
 		r.env.Log.Info("stb.poll_answer", "poll", float64(l.Poll), "service", a.Service)
+	case "SUBS":
+		r.subs.synced(r, l.Subs)
+	case "GUIDE":
+		go r.refreshGuide(ctx, l.Version)
+	case "ITEM":
+		if r.watching.get().Service != l.Service {
+			r.env.Log.Info("stb.item_ignored", "item", float64(l.Item), "service", l.Service)
+			return nil
+		}
+		h := fnv.New32a()
+		fmt.Fprintf(h, "%s/%d", r.user, l.Item)
+		choice := int(h.Sum32() % uint32(l.N))
+		if err := sc.send(fmt.Sprintf("VOTE %d %d\n", l.Item, choice)); err != nil {
+			return err
+		}
+		r.env.Truth.Add(ratings.VoteTopic(r.Options.Server), ratings.Vote{Item: l.Item, User: r.user, Choice: choice})
+		r.env.Log.Info("stb.vote", "item", float64(l.Item), "choice", float64(choice))
+	case "RESULT":
+		r.env.Log.Info("stb.result", "item", float64(l.Item), "tally", fmt.Sprint(l.Counts))
 	}
+	return nil
+}
+
+// refreshGuide fetches the guide after a GUIDE push.
+func (r *viewerRun) refreshGuide(ctx context.Context, version uint64) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.base+"/guide", nil)
+	if err != nil {
+		return
+	}
+	resp, err := r.http.Do(req)
+	if err != nil {
+		r.env.Log.Info("stb.guide_error", "err", err.Error())
+		return
+	}
+	defer resp.Body.Close()
+	var g ratings.Guide
+	if err := json.NewDecoder(resp.Body).Decode(&g); err != nil {
+		r.env.Log.Info("stb.guide_error", "err", err.Error())
+		return
+	}
+	r.env.Log.Info("stb.guide_refresh", "pushed", float64(version), "version", float64(g.Version))
+}
+
+// subscriptions is the viewer's own copy of its channel subscriptions,
+// kept in sync with the server's (seed 004 §1: either side may change
+// them; the server's list, sent as SUBS, is what both converge on).
+type subscriptions struct {
+	mu      sync.Mutex
+	local   map[string]bool
+	pending int                // changes sent and not yet echoed by SUBS
+	send    func(string) error // the live control channel, nil while offline
+}
+
+// change subscribes or unsubscribes service through the live control
+// channel; false when offline.
+func (s *subscriptions) change(r *viewerRun, service string, on bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.send == nil {
+		return false
+	}
+	verb := "UNSUB"
+	if on {
+		verb = "SUB"
+	}
+	if s.send(verb+" "+service+"\n") != nil {
+		return false
+	}
+	if s.local == nil {
+		s.local = map[string]bool{}
+	}
+	if on {
+		s.local[service] = true
+	} else {
+		delete(s.local, service)
+	}
+	s.pending++
+	r.env.Log.Info("stb.subscribe", "service", service, "on", on)
+	return true
+}
+
+// synced takes the server's list: once no change of ours is in flight, it
+// must equal ours (stb.subs_synced) or we log stb.subs_mismatch; either
+// way the server's list is adopted.
+func (s *subscriptions) synced(r *viewerRun, server []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending > 0 {
+		s.pending--
+	}
+	if s.pending == 0 {
+		mine := make([]string, 0, len(s.local))
+		for k := range s.local {
+			mine = append(mine, k)
+		}
+		slices.Sort(mine)
+		if slices.Equal(mine, server) {
+			r.env.Log.Info("stb.subs_synced", "subs", float64(len(server)))
+		} else {
+			r.env.Log.Info("stb.subs_mismatch", "mine", fmt.Sprint(mine), "server", fmt.Sprint(server))
+		}
+	}
+	s.local = map[string]bool{}
+	for _, v := range server {
+		s.local[v] = true
+	}
+}
+
+func (s *subscriptions) online(send func(string) error) {
+	s.mu.Lock()
+	s.send, s.pending = send, 0
+	s.mu.Unlock()
 }

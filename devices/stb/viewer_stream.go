@@ -90,6 +90,7 @@ func (r *viewerRun) watch(ctx context.Context, service string, dwell time.Durati
 	for ctx.Err() == nil {
 		if !stopping && (time.Now().After(end) || r.done(ctx)) {
 			stopping = true
+			r.watching.set(ratings.PollAnswer{}) // leaving: no longer watching
 			if conn != nil && conn.send("STOP\n") != nil {
 				conn.abort()
 				conn = nil
@@ -139,7 +140,7 @@ func (r *viewerRun) watch(ctx context.Context, service string, dwell time.Durati
 		case "SESSION":
 			v.session = line.Session
 		case "FRAME":
-			r.frame(&v, line.Frame)
+			r.frame(&v, line.Frame, stopping)
 		case "END":
 			if line.End != v.last {
 				r.env.Log.Info("stb.end_mismatch", "session", v.session, "end", line.End, "last_frame", v.last)
@@ -155,13 +156,13 @@ func (r *viewerRun) watch(ctx context.Context, service string, dwell time.Durati
 	}
 }
 
-func (r *viewerRun) frame(v *viewing, f ratings.Frame) {
+func (r *viewerRun) frame(v *viewing, f ratings.Frame, stopping bool) {
 	if v.frames == 0 {
 		v.first, v.program = f.At, f.Program
 	}
 	v.last = f.At
 	v.frames++
-	if v.last-v.first >= r.guide.MinViewing {
+	if !stopping && v.last-v.first >= r.guide.MinViewing {
 		r.watching.set(ratings.PollAnswer{Service: v.service, Session: v.session, First: v.first, Last: v.last})
 	}
 	if !v.loggedIn && v.last-v.first >= r.guide.MinViewing {

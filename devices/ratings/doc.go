@@ -1,22 +1,38 @@
 // Package ratings is the audience-ratings server of seed 004 (role
 // ratings-server) and the wire formats it shares with the viewers in
 // devices/stb: the LogReport XML message (LogInInfo / LogOutInfo, each value
-// in an <Element>_Type attribute), the service guide JSON and the line-based
+// in an <Element>_Type attribute), the service guide JSON, the line-based
 // content stream whose server-stamped frames give every viewing its
 // StartTime and EndTime (seed 004 §6: the server's timestamps of the first
-// and last frame, never the terminal's clock).
+// and last frame, never the terminal's clock), and the control channel
+// (control.go) that online terminals keep open.
 //
-// The server authenticates reports with HTTP Digest (package digest),
-// stores sessions and viewing records in SQLite (modernc.org/sqlite, WAL,
-// synchronous=FULL, under the run's output folder, so a crash loses no
-// acknowledged record), answers retries idempotently and serves ratings
-// computed by package audience as JSON. At the end of a run (Finish) it
-// compares its ratings with the ground truth the viewers recorded in
-// Env.Truth and emits ratings.summary, ratings.compare and
-// ratings.forged_counted events for assertions.
+// The server authenticates reports with HTTP Digest (package digest) and
+// stores sessions, viewing records and subscriptions in SQLite
+// (modernc.org/sqlite, WAL, under the run's output folder). Every write goes
+// through one committer goroutine with group commit (store.go): a report is
+// acknowledged only after the transaction holding it committed. With sync
+// full (the default) the WAL is fsynced at each commit, so an acknowledged
+// record survives a crash and a power loss; with sync normal it survives a
+// crash of the server process only. Retries are answered idempotently.
 //
-// It does not do: method B (server polls "are you watching X?"),
-// subscriptions, push notifications, interactive programmes, PostgreSQL or
-// an HTML ratings page. Rating windows (method A) are computed from the
-// records by overlap; terminals do not send extra reports at window edges.
+// Over the control channel (authenticated by an HMAC of the password and a
+// server nonce) the server marks terminals online, polls them "are you
+// watching?" (method B, seed §7; a census or a sampled share), keeps
+// subscriptions in sync both ways (seed §1), pushes guide changes, and runs
+// interaction items for the viewers of each channel (seed §8: those whose
+// LogInInfo opened a viewing), tallying votes and pushing results. Ratings
+// (package audience) are served as JSON at /ratings and as a self-contained
+// HTML page at /ratings.html.
+//
+// At the end of a run (Finish) it compares its ratings with the ground
+// truth the viewers recorded in Env.Truth, its poll answers with its
+// records (PollFigure) and its interactive tallies with the votes the
+// viewers sent; compare.go lists the events.
+//
+// It does not do: PostgreSQL; an HTTP API for operators to change
+// subscriptions (only terminals change them); persistence of polls and
+// interaction items across a restart (they live in memory; a restarted
+// server starts new ones); extra reports at rating-window edges (windows,
+// method A, are computed from the records by overlap).
 package ratings

@@ -19,6 +19,14 @@
 // not relay through the server when punching fails, nor carry anything but
 // pings and pongs on a session.
 //
-// The viewer does not answer method-B polls, interaction items or subscription
-// sync, and does not model sessions of several viewers on one box.
+// While running, the viewer keeps the server's control channel open
+// (viewer_control.go): it answers method-B polls with the viewing it is on
+// (once that reached the minimum time, until it sends STOP), keeps its
+// subscriptions in sync with the server's list (it changes one now and
+// then, option subscribe), fetches the guide again when the server pushes a
+// change, and votes on interaction items for the channel it watches,
+// posting each vote on Env.Truth.
+//
+// The viewer does not model sessions of several viewers on one box, nor
+// answer interaction items for a channel it has left.
 package stb

@@ -86,21 +86,28 @@ func answered(b bool) string {
 // queryProbes are the idle times (simulated) after which echo query mappings are probed.
 var queryProbes = []time.Duration{25 * time.Second, 45 * time.Second, 57 * time.Second, 65 * time.Second, 120 * time.Second}
 
+// checkQueryTimeout runs queryTimeoutOnce until it is conclusive, at most
+// three times: on a starved CPU a probe can leave seconds of simulated time
+// late, and an expired mapping found by a late probe proves nothing.
 func checkQueryTimeout(ctx context.Context, h *Harness) Outcome {
+	return untilConclusive(func(try int) (Outcome, bool) { return queryTimeoutOnce(ctx, h, uint16(0x6000+0x100*try)) })
+}
+
+func queryTimeoutOnce(ctx context.Context, h *Harness, idBase uint16) (Outcome, bool) {
 	lan, err := h.icmpSocket(h.LAN1)
 	if err != nil {
-		return failed(err)
+		return failed(err), true
 	}
 	s1, err := h.icmpSocket(h.S1)
 	if err != nil {
-		return failed(err)
+		return failed(err), true
 	}
 	idles := queryProbes
 	ids := make([]uint16, len(idles))
 	for i := range idles {
-		seen, ok := h.ping(lan, s1, h.S1Addr, uint16(0x6000+i), 1)
+		seen, ok := h.ping(lan, s1, h.S1Addr, idBase+uint16(i), 1)
 		if !ok {
-			return failed(fmt.Errorf("echo %d not answered", i))
+			return failed(fmt.Errorf("echo %d not answered", i)), true
 		}
 		ids[i] = seen
 	}
@@ -109,7 +116,7 @@ func checkQueryTimeout(ctx context.Context, h *Harness) Outcome {
 	after := make([]time.Duration, len(idles))
 	for i, idle := range idles {
 		if err := h.WaitUntil(ctx, start, idle); err != nil {
-			return failed(err)
+			return failed(err), true
 		}
 		after[i] = time.Duration(float64(time.Since(start)) * h.Speed)
 		// an unsolicited echo reply from s1 to the query mapping
@@ -117,9 +124,9 @@ func checkQueryTimeout(ctx context.Context, h *Harness) Outcome {
 	}
 	obs := ""
 	var lived time.Duration
-	dead := false
+	dead, early := false, false // early: a probe sent before 57 s found the mapping gone
 	for i := range idles {
-		_, _, alive[i] = lan.recv(100*time.Millisecond, echoMatch(0, uint16(0x6000+i), 99))
+		_, _, alive[i] = lan.recv(100*time.Millisecond, echoMatch(0, idBase+uint16(i), 99))
 		obs += fmt.Sprintf("%s after %v", aliveText(alive[i]), after[i].Round(time.Second))
 		if i < len(idles)-1 {
 			obs += ", "
@@ -128,8 +135,10 @@ func checkQueryTimeout(ctx context.Context, h *Harness) Outcome {
 			lived = after[i]
 		}
 		dead = dead || !alive[i]
+		early = early || (!alive[i] && after[i] < 57*time.Second)
 	}
-	return comply(lived >= 57*time.Second, lifetimeBracket(queryProbes, alive), "echo query mappings probed from s1 with an echo reply: %s (speed %g)", obs, h.Speed)
+	ok := lived >= 57*time.Second
+	return comply(ok, lifetimeBracket(queryProbes, alive), "echo query mappings probed from s1 with an echo reply: %s (speed %g)", obs, h.Speed), ok || early
 }
 
 func checkErrorsIn(ctx context.Context, h *Harness) Outcome {

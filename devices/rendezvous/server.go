@@ -64,9 +64,9 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 	env.Log.Info("rendezvous.start", "devices", s.reg.Len())
 	stop := context.AfterFunc(ctx, func() { s.conn.Close() })
 	defer stop()
+	s.slow, s.busy, s.held = make(chan job, slowQueue), map[string]bool{}, map[uint64]heldOffer{}
 	var wg sync.WaitGroup
 	wg.Go(func() { s.sweep(ctx) })
-	s.slow, s.busy, s.held = make(chan job, slowQueue), map[string]bool{}, map[uint64]heldOffer{}
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() { s.work(ctx) })
 	}

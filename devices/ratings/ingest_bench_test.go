@@ -28,10 +28,11 @@ import (
 )
 
 // Ingest benchmark sizes: benchClients concurrent viewers, each posting
-// benchViewings LogInInfo/LogOutInfo pairs.
+// benchViewings LogInInfo/LogOutInfo pairs per round, benchRounds rounds.
 const (
 	benchClients  = 128
-	benchViewings = 80 // per client: 128*80*2 = 20,480 reports
+	benchViewings = 40 // per client and round: 128*40*2 = 10,240 reports
+	benchRounds   = 2
 )
 
 // benchNS is a fresh namespace with its loopback up: the server and the
@@ -186,7 +187,8 @@ func benchBodies(sessions [][]session) [][][]byte {
 // keepalive-sync-normal. Figures:
 // reports/s, p95 latency of a report, database bytes per report (after a
 // checkpoint), process CPU per report (clients and server share the
-// process and the machine's cores), and the ratio server/baseline.
+// process and the machine's cores), and the ratio server/baseline. Rounds
+// alternate baseline and server, two each; the best of each is reported.
 func BenchmarkIngest(b *testing.B) {
 	if os.Geteuid() != 0 {
 		b.Skip("needs root to create a network namespace")
@@ -201,16 +203,22 @@ func benchIngest(b *testing.B, keepAlive bool, sync string) {
 	dir := b.TempDir()
 	clk := clock.New(1)
 
-	sessions := make([][]session, benchClients)
-	for i := range sessions {
-		user := fmt.Sprintf("bench-u%03d", i)
-		for j := range benchViewings {
-			sid := ServiceID(j % 8)
-			sessions[i] = append(sessions[i], session{id: fmt.Sprintf("s%03d-%04d", i, j), user: user, service: sid,
-				program: ProgramAt(sid, 0, time.Minute), first: time.Second, last: 90 * time.Second, ended: true})
+	// Each round posts its own sessions' reports (a stored report is not
+	// stored again), so every round is real ingest.
+	sessions := make([][][]session, benchRounds)
+	bodies := make([][][][]byte, benchRounds)
+	for round := range sessions {
+		sessions[round] = make([][]session, benchClients)
+		for i := range benchClients {
+			user := fmt.Sprintf("bench-u%03d", i)
+			for j := range benchViewings {
+				sid := ServiceID(j % 8)
+				sessions[round][i] = append(sessions[round][i], session{id: fmt.Sprintf("s%d-%03d-%04d", round, i, j), user: user,
+					service: sid, program: ProgramAt(sid, 0, time.Minute), first: time.Second, last: 90 * time.Second, ended: true})
+			}
 		}
+		bodies[round] = benchBodies(sessions[round])
 	}
-	bodies := benchBodies(sessions)
 
 	// Baseline: the same clients and HTTP path, no auth, no parsing, no storage.
 	bl, err := n.Listen("tcp4", "127.0.0.1:0")
@@ -222,8 +230,7 @@ func benchIngest(b *testing.B, keepAlive bool, sync string) {
 		io.WriteString(w, "OK\n")
 	})}
 	go base.Serve(bl)
-	baseline := drive(b, n, "http://"+bl.Addr().String()+reportPath, keepAlive, bodies, nil)
-	base.Close()
+	defer base.Close()
 
 	// The ratings server, its store seeded with the ended sessions.
 	run := strconv.FormatInt(clk.Start().UnixNano(), 10)
@@ -234,7 +241,7 @@ func benchIngest(b *testing.B, keepAlive bool, sync string) {
 	}
 	ctx := context.Background()
 	err = st.write(ctx, func(tx *sql.Tx) error {
-		for _, ss := range sessions {
+		for _, ss := range slices.Concat(sessions...) {
 			for _, s := range ss {
 				if _, err := tx.Exec(`INSERT INTO sessions(id, user, service, program, first_ms, last_ms) VALUES(?, ?, ?, ?, ?, ?)`,
 					s.id, s.user, s.service, s.program, s.first.Milliseconds(), s.last.Milliseconds()); err != nil {
@@ -268,10 +275,27 @@ func benchIngest(b *testing.B, keepAlive bool, sync string) {
 	url := fmt.Sprintf("http://127.0.0.1:%d%s", opts.Port, reportPath)
 	waitHTTP(b, n, url)
 
-	got := drive(b, n, url, keepAlive, bodies, func(i int) *digest.Client {
-		u := sessions[i][0].user
-		return &digest.Client{Username: u, Password: DerivePassword(opts.Secret, u)}
-	})
+	// Rounds alternate baseline and server; the best round of each counts
+	// (other work on the machine only ever slows a round down).
+	var baseline, got ingestResult
+	reports := 0
+	for round := range benchRounds {
+		bres := drive(b, n, "http://"+bl.Addr().String()+reportPath, keepAlive, bodies[round], nil)
+		sres := drive(b, n, url, keepAlive, bodies[round], func(i int) *digest.Client {
+			u := sessions[round][i][0].user
+			return &digest.Client{Username: u, Password: DerivePassword(opts.Secret, u)}
+		})
+		if sres.failures > 0 {
+			b.Fatalf("round %d: %d failed requests", round, sres.failures)
+		}
+		reports += sres.reports
+		if baseline.reports == 0 || bres.rate() > baseline.rate() {
+			baseline = bres
+		}
+		if got.reports == 0 || sres.rate() > got.rate() {
+			got = sres
+		}
+	}
 	cancel()
 	if err := <-done; err != nil {
 		b.Fatal(err)
@@ -297,11 +321,10 @@ func benchIngest(b *testing.B, keepAlive bool, sync string) {
 		b.Fatal(err)
 	}
 	st.close()
-	want := benchClients * benchViewings
-	if closed != want || got.failures > 0 {
-		b.Fatalf("stored %d closed viewings of %d; %d failed requests", closed, want, got.failures)
+	if want := benchRounds * benchClients * benchViewings; closed != want {
+		b.Fatalf("stored %d closed viewings of %d", closed, want)
 	}
-	perReport := float64(dbSize(dbPath)-sizeBefore) / float64(got.reports)
+	perReport := float64(dbSize(dbPath)-sizeBefore) / float64(reports)
 
 	for i := 0; i < b.N; i++ {
 	}

@@ -56,6 +56,7 @@ BENCH_PKGS += ./devices/ratings/
 LOAD_SCENARIOS := scenarios/load-1000.yaml
 LOAD_SCENARIOS += scenarios/load-remap.yaml
 LOAD_SCENARIOS += scenarios/peer-load.yaml
+LOAD_SCENARIOS += scenarios/traversal-load.yaml
 
 bench: build
 	$(GO) run ./cmd/boxlab-bench

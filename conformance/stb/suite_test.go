@@ -8,8 +8,10 @@
 //
 // Device under test: the specs drive boxlab's own `stb` role. A real CPE
 // agent runs as an `exec` node; boxlab passes it BOXLAB_SERVER_ACS (the
-// ACS address; boot at http://$BOXLAB_SERVER_ACS:7547/cwmp/boot, STUN on
-// 3478), BOXLAB_ADDR and BOXLAB_NODE (its device id). Those specs are
+// ACS address: its ACS URL is http://$BOXLAB_SERVER_ACS:7547/, real CWMP;
+// the STUN parameters arrive by SetParameterValues, STUN on 3478),
+// BOXLAB_ADDR and BOXLAB_NODE (use it as the DeviceId SerialNumber: the
+// ACS names devices by it). Those specs are
 // skipped unless BOXLAB_STB_UNDER_TEST names the agent (see exec_test.go).
 package stb_test
 

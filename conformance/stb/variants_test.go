@@ -77,6 +77,17 @@ var _ = Describe("stb connection-request receiver behind a real NAT", func() {
   - {name: an unlimited box takes them all, expect: "count(acs.undelivered_box) == 0"}`)))
 	})
 
+	It("TR-069 Download: the box fetches the firmware over HTTP through the NAT and reports TransferComplete; TR-098 root", func() {
+		expectPass(runText("download.yaml", spec(`
+        period: 10s
+        commands: {every: 10s, start: 8s, kind: download}`, `
+    - {name: box, count: 2, nat: linux, devices: [{name: stb, role: stb, options: {acs: acs, root: InternetGatewayDevice.}}]}`, `
+  - {name: the file was really transferred, expect: "min(stb.download.bytes) == 262144"}
+  - {name: transfers reported, expect: "count(acs.transfer_complete) >= 4"}
+  - {name: downloads are commands done, expect: "count(acs.rtt_box) >= 4"}
+  - {name: no command lost, expect: "count(acs.undelivered_box) == 0"}`)))
+	})
+
 	It("a reboot command really restarts the box: it reports done, boots again, and keeps alive from a new socket", func() {
 		expectPass(runText("reboot.yaml", spec(`
         period: 10s
@@ -85,7 +96,8 @@ var _ = Describe("stb connection-request receiver behind a real NAT", func() {
   - {name: the box reboots on command, expect: "count(stb.reboot) >= 4"}
   - {name: and boots again, expect: "count(acs.boot) >= 6"}
   - {name: and is mapped again after each boot, expect: "count(stb.mapped) >= 6"}
-  - {name: reboots are commands done, expect: "count(acs.rtt_box) >= 4"}
+  - {name: reboots are commands done (M Reboot in the Inform after the boot), expect: "count(acs.rtt_box) >= 4"}
+  - {name: the box keeps its parameters across reboots (one BOOTSTRAP each), expect: "count(acs.params_delivered) == 2"}
   - {name: no command lost, expect: "count(acs.undelivered_box) == 0"}`)))
 	})
 })

@@ -33,6 +33,7 @@ type Job struct {
 	Attempts int           `json:"attempts"`
 	Next     time.Duration `json:"next_attempt"` // when the next connection request is due
 	Reason   string        `json:"reason,omitempty"`
+	Result   string        `json:"result,omitempty"` // get: the value the device reported
 	Ended    time.Duration `json:"ended_at,omitempty"`
 }
 

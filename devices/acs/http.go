@@ -5,18 +5,17 @@ import (
 	"net/http"
 	"net/netip"
 	"time"
-
-	"github.com/boxlab/boxlab/devices/acs/annexg"
 )
 
-// maxBody bounds every request body; larger ones get 413 and change nothing.
+// maxBody bounds every operator API request body; larger ones get 413 and
+// change nothing. CWMP bodies are bounded by cwmp.MaxEnvelope.
 const maxBody = 64 << 10
 
 func (s *Server) handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /cwmp/boot", s.boot)
-	mux.HandleFunc("POST /cwmp/session", s.session)
-	mux.HandleFunc("POST /cwmp/result", s.result)
+	mux.HandleFunc("POST /{$}", s.cwmp)
+	mux.HandleFunc("POST /cwmp", s.cwmp)
+	mux.HandleFunc("GET /firmware/{name}", s.firmware)
 	mux.HandleFunc("POST /api/commands", s.apiQueue)
 	mux.HandleFunc("GET /api/commands", s.apiCommands)
 	mux.HandleFunc("GET /api/devices", s.apiDevices)
@@ -57,92 +56,37 @@ func (s *Server) badRequest(path string) func(string) {
 	return func(reason string) { s.env.Log.Info("acs.bad_request", "path", path, "err", reason) }
 }
 
-// boot registers a device (seed 000 steps 1–2): NAT detection and keepalive parameters.
-func (s *Server) boot(w http.ResponseWriter, r *http.Request) {
-	var req BootRequest
-	if !decode(w, r, &req, s.badRequest("boot")) {
-		return
-	}
-	local, err := netip.ParseAddrPort(req.Local)
-	if req.ID == "" || err != nil {
-		s.env.Log.Info("acs.bad_request", "path", "boot", "err", "want id and local address:port")
-		http.Error(w, "want id and local address:port", http.StatusBadRequest)
-		return
-	}
-	observed := source(r)
-	now := s.now()
-	s.mu.Lock()
-	d, ok := s.devs[req.ID]
-	if !ok {
-		d = &device{ID: req.ID, Cred: &annexg.Credential{Device: req.ID}}
-		s.devs[req.ID] = d
-		s.byUser[req.ID] = d
-		s.rotate(d)
-	}
-	d.Local, d.Observed, d.NAT = local, observed, local.Addr() != observed
-	d.BootAt, d.SeenSince = now, false
-	d.Params.NATDetected, d.Params.Observed, d.Params.NATID = d.NAT, observed.String(), observed.String()
-	p := d.Params
-	s.mu.Unlock()
-	s.env.Log.Info("acs.boot", "device", req.ID, "local", req.Local, "observed", observed.String(), "nat_detected", d.NAT)
-	reply(w, p)
-}
-
-// rotate issues fresh STUN and connection-request credentials (mu held).
+// rotate issues fresh STUN and connection-request credentials (mu held);
+// the device gets them by SetParameterValues in its next session.
 func (s *Server) rotate(d *device) {
 	o := &s.Options
 	d.Params = Params{STUNServer: s.env.Addr.String(), STUNPort: o.STUNPort,
-		MinPeriod: time.Duration(o.Period).Seconds(), MaxPeriod: o.maxPeriod().Seconds(),
+		MinPeriod: time.Duration(o.Period), MaxPeriod: o.maxPeriod(),
 		STUNUsername: d.ID, STUNPassword: randHex(12), CRUsername: d.ID, CRPassword: randHex(12),
-		NATDetected: d.NAT, Observed: d.Params.Observed, NATID: d.Params.NATID, Generation: d.Params.Generation + 1}
+		Generation: d.Params.Generation + 1}
 	d.Cred.Password = d.Params.STUNPassword
 	d.Cred.Min = time.Duration(o.Period)
 }
 
-// session hands the device its next command (seed 000 step 4).
-func (s *Server) session(w http.ResponseWriter, r *http.Request) {
-	var req SessionRequest
-	if !decode(w, r, &req, s.badRequest("session")) {
-		return
-	}
-	now := s.now()
-	s.mu.Lock()
-	d, ok := s.devs[req.ID]
-	if !ok {
-		s.mu.Unlock()
-		http.Error(w, "unknown device", http.StatusNotFound)
-		return
-	}
-	var out SessionReply
-	out.Params = d.Params
-	if j, ok := s.queue.Fetch(req.ID); ok {
-		c := j.Command
-		out.Command = &c
-		s.env.Log.Info("acs.command_fetched", "device", req.ID, "command", j.ID, "after", now-j.Queued, "attempts", j.Attempts)
-	}
-	s.mu.Unlock()
-	s.env.Log.Info("acs.session", "device", req.ID, "command", out.Command != nil)
-	reply(w, out)
-}
+// firmwareSize is the size of the file GET /firmware/{name} serves.
+const firmwareSize = 256 << 10
 
-func (s *Server) result(w http.ResponseWriter, r *http.Request) {
-	var req Result
-	if !decode(w, r, &req, s.badRequest("result")) {
-		return
+// firmware serves the file a download command points at by default: a
+// deterministic body of firmwareSize bytes, so a CPE's Download really
+// transfers something over the NAT.
+func (s *Server) firmware(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", "262144")
+	chunk := make([]byte, 4096)
+	for i := range chunk {
+		chunk[i] = byte(i)
 	}
-	now := s.now()
-	s.mu.Lock()
-	j, err := s.queue.Finish(req.Command, req.ID, req.OK, req.Error, now)
-	if err == nil {
-		s.logEnded(j)
+	for range firmwareSize / len(chunk) {
+		if _, err := w.Write(chunk); err != nil {
+			return
+		}
 	}
-	s.mu.Unlock()
-	if err != nil {
-		s.env.Log.Info("acs.bad_request", "path", "result", "err", err.Error())
-		http.Error(w, err.Error(), http.StatusConflict)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	s.env.Log.Info("acs.firmware_served", "name", r.PathValue("name"), "to", source(r).String())
 }
 
 func (s *Server) apiQueue(w http.ResponseWriter, r *http.Request) {
@@ -177,11 +121,15 @@ func copyJobs(js []*Job) []Job {
 // DeviceView is a device as the operator API lists it.
 type DeviceView struct {
 	ID       string `json:"id"`
+	Root     string `json:"root"`
 	Local    string `json:"local"`
+	Reported string `json:"udp_connection_request_address"`
 	Observed string `json:"observed"`
 	NAT      bool   `json:"nat_detected"`
 	Binding  string `json:"binding,omitempty"`
 	Online   bool   `json:"online"`
+	Key      string `json:"parameter_key"`
+	Params   Params `json:"params"`
 }
 
 func (s *Server) apiDevices(w http.ResponseWriter, r *http.Request) {
@@ -190,7 +138,8 @@ func (s *Server) apiDevices(w http.ResponseWriter, r *http.Request) {
 	var out []DeviceView
 	for _, id := range sortedDevices(s.devs) {
 		d := s.devs[id]
-		v := DeviceView{ID: id, Local: d.Local.String(), Observed: d.Observed.String(), NAT: d.NAT, Online: s.tracker.Online(id)}
+		v := DeviceView{ID: id, Root: d.Root, Local: d.Local.String(), Reported: d.Reported, Observed: d.Observed.String(),
+			NAT: d.NAT, Online: s.tracker.Online(id), Key: d.Key, Params: d.Params}
 		if d.Binding.IsValid() {
 			v.Binding = d.Binding.String()
 		}

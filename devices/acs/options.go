@@ -16,7 +16,7 @@ const Name = "acs"
 func Roles() []devices.Role {
 	return []devices.Role{{
 		Name:    Name,
-		Doc:     "TR-069 Annex G management server: boot/report over HTTP, TR-111 STUN keepalives on UDP 3478, online state, operator commands by UDP connection request",
+		Doc:     "TR-069 Annex G management server: CWMP (SOAP) sessions over HTTP, TR-111 STUN keepalives on UDP 3478, online state, operator commands by UDP connection request",
 		Options: func() any { return DefaultOptions() },
 		New:     func(o any) (devices.Device, error) { return &Server{Options: *o.(*Options)}, nil },
 	}}
@@ -24,7 +24,7 @@ func Roles() []devices.Role {
 
 // Options configure the acs role.
 type Options struct {
-	HTTPPort         int                  `yaml:"http_port"`         // boot/session/operator API; default 7547
+	HTTPPort         int                  `yaml:"http_port"`         // CWMP ACS URL (POST /) and operator API; default 7547
 	STUNPort         int                  `yaml:"stun_port"`         // STUN entity and connection-request source; default 3478
 	Period           scenario.Duration    `yaml:"period"`            // STUNMinimumKeepAlivePeriod handed to devices; default 20s
 	MaxPeriod        scenario.Duration    `yaml:"max_period"`        // STUNMaximumKeepAlivePeriod; default 2 × period
@@ -45,7 +45,7 @@ type Options struct {
 type Operator struct {
 	Every   scenario.Duration `yaml:"every"`   // default 20s
 	Start   scenario.Duration `yaml:"start"`   // first batch; default = every
-	Kind    string            `yaml:"kind"`    // reboot, get or set; default get
+	Kind    string            `yaml:"kind"`    // reboot, get, set or download; default get
 	Param   string            `yaml:"param"`   // default Device.DeviceInfo.UpTime
 	Value   string            `yaml:"value"`   // for set
 	Targets string            `yaml:"targets"` // all or online; default online
@@ -109,8 +109,8 @@ func (o *Options) Check(*scenario.Scenario) []scenario.FieldError {
 		if c.Every <= 0 {
 			add("commands.every", "want a positive duration")
 		}
-		if c.Kind != "reboot" && c.Kind != "get" && c.Kind != "set" {
-			add("commands.kind", "want one of reboot, get, set; got %q", c.Kind)
+		if !validKind(c.Kind) {
+			add("commands.kind", "want one of reboot, get, set, download; got %q", c.Kind)
 		}
 		if c.Targets != "all" && c.Targets != "online" {
 			add("commands.targets", "want all or online; got %q", c.Targets)

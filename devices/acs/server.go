@@ -25,21 +25,26 @@ type Server struct {
 	env   *devices.Env
 	stunc *net.UDPConn
 
-	mu      sync.Mutex
-	devs    map[string]*device
-	byUser  map[string]*device
-	queue   Queue
-	tracker annexg.Tracker
-	crSeq   uint64
+	mu       sync.Mutex
+	devs     map[string]*device
+	byUser   map[string]*device
+	queue    Queue
+	tracker  annexg.Tracker
+	crSeq    uint64
+	sessions map[string]*session
+	rpcSeq   uint64
 }
 
 // device is what the ACS knows about one STB.
 type device struct {
 	ID          string
-	Local       netip.AddrPort // as reported
+	Root        string         // data-model root the CPE uses: Device. or InternetGatewayDevice.
+	Local       netip.AddrPort // as reported in the Inform (ConnectionRequestURL host, UDP connection-request port)
+	Reported    string         // UDPConnectionRequestAddress as last reported
 	Observed    netip.Addr     // HTTP source
 	NAT         bool
 	Params      Params
+	Key         string // ParameterKey the CPE last reported or acknowledged
 	Cred        *annexg.Credential
 	Binding     netip.AddrPort // public UDP connection-request address, from the last valid keepalive
 	BootAt      time.Duration
@@ -60,6 +65,7 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 	}
 	s.env = env
 	s.devs, s.byUser = map[string]*device{}, map[string]*device{}
+	s.sessions = map[string]*session{}
 	s.queue = Queue{Policy: Policy{Retry: time.Duration(o.Retry), MaxRetry: time.Duration(o.MaxRetry), Attempts: o.Attempts, TTL: time.Duration(o.TTL)}}
 	s.tracker = annexg.Tracker{Missed: o.Missed}
 
@@ -316,8 +322,8 @@ func group(node string) string {
 
 // queueCommands queues a command for the devices a request names.
 func (s *Server) queueCommands(r QueueRequest) ([]*Job, error) {
-	if r.Kind != "reboot" && r.Kind != "get" && r.Kind != "set" {
-		return nil, fmt.Errorf("kind %q; want reboot, get or set", r.Kind)
+	if !validKind(r.Kind) {
+		return nil, fmt.Errorf("kind %q; want reboot, get, set or download", r.Kind)
 	}
 	now := s.now()
 	s.mu.Lock()

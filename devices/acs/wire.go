@@ -1,59 +1,69 @@
 package acs
 
-// The HTTP/JSON messages between an STB and the ACS. Durations are simulated
-// seconds. They stand in for the CWMP SOAP session (Inform, GetRPC,
-// TransferComplete) — see doc.go.
+import (
+	"fmt"
+	"math"
+	"time"
 
-// BootRequest is what an STB reports when it boots (POST /cwmp/boot).
-type BootRequest struct {
-	ID     string `json:"id"`      // device id (serial)
-	Local  string `json:"local"`   // its own address:port of the UDP connection-request listener
-	CRPort int    `json:"cr_port"` // that port again, for ACSes that only read this
-}
+	"github.com/boxlab/boxlab/devices/acs/cwmp"
+)
 
-// Params are the keepalive parameters the ACS hands a device (TR-181
-// Device.ManagementServer.STUN* and ConnectionRequest*).
+// Params are the keepalive parameters the ACS hands a device with
+// SetParameterValues (TR-181 Device.ManagementServer.STUN* and
+// ConnectionRequest*, or the same leaves under InternetGatewayDevice.).
 type Params struct {
-	STUNServer   string  `json:"stun_server"`   // STUNServerAddress
-	STUNPort     int     `json:"stun_port"`     // STUNServerPort
-	NATID        string  `json:"nat_id"`        // the NAT identifier of seed 000 (the observed public address)
-	MinPeriod    float64 `json:"min_period"`    // STUNMinimumKeepAlivePeriod, seconds
-	MaxPeriod    float64 `json:"max_period"`    // STUNMaximumKeepAlivePeriod, seconds
-	STUNUsername string  `json:"stun_username"` // STUNUsername
-	STUNPassword string  `json:"stun_password"` // STUNPassword
-	CRUsername   string  `json:"cr_username"`   // ConnectionRequestUsername
-	CRPassword   string  `json:"cr_password"`   // ConnectionRequestPassword
-	NATDetected  bool    `json:"nat_detected"`  // reported address differs from the observed source
-	Observed     string  `json:"observed_addr"` // the source address the ACS saw
-	Generation   int     `json:"generation"`    // bumped on every credential rotation
+	STUNServer   string        `json:"stun_server"`   // STUNServerAddress
+	STUNPort     int           `json:"stun_port"`     // STUNServerPort
+	MinPeriod    time.Duration `json:"min_period"`    // STUNMinimumKeepAlivePeriod
+	MaxPeriod    time.Duration `json:"max_period"`    // STUNMaximumKeepAlivePeriod
+	STUNUsername string        `json:"stun_username"` // STUNUsername
+	STUNPassword string        `json:"-"`             // STUNPassword
+	CRUsername   string        `json:"cr_username"`   // ConnectionRequestUsername
+	CRPassword   string        `json:"-"`             // ConnectionRequestPassword
+	Generation   int           `json:"generation"`    // bumped on every credential rotation
 }
 
-// SessionRequest opens a session after a connection request (POST /cwmp/session).
-type SessionRequest struct {
-	ID string `json:"id"`
+// Key is the ParameterKey of this generation: a CPE reporting another key
+// in its Inform gets the parameters again.
+func (p Params) Key() string { return fmt.Sprintf("boxlab-stun-%d", p.Generation) }
+
+// Set is the SetParameterValues that delivers p under a data-model root.
+func (p Params) Set(root string) *cwmp.SetParameterValues {
+	ms := root + "ManagementServer."
+	secs := func(d time.Duration) string { return fmt.Sprint(int64(math.Ceil(d.Seconds()))) }
+	return &cwmp.SetParameterValues{ParameterKey: p.Key(), Params: []cwmp.ParameterValue{
+		cwmp.Param(ms+"STUNEnable", "boolean", "true"),
+		cwmp.Param(ms+"STUNServerAddress", "string", p.STUNServer),
+		cwmp.Param(ms+"STUNServerPort", "unsignedInt", fmt.Sprint(p.STUNPort)),
+		cwmp.Param(ms+"STUNUsername", "string", p.STUNUsername),
+		cwmp.Param(ms+"STUNPassword", "string", p.STUNPassword),
+		cwmp.Param(ms+"STUNMinimumKeepAlivePeriod", "unsignedInt", secs(p.MinPeriod)),
+		cwmp.Param(ms+"STUNMaximumKeepAlivePeriod", "int", secs(p.MaxPeriod)),
+		cwmp.Param(ms+"ConnectionRequestUsername", "string", p.CRUsername),
+		cwmp.Param(ms+"ConnectionRequestPassword", "string", p.CRPassword),
+	}}
 }
 
-// SessionReply carries the next command, if any, and the current parameters.
-type SessionReply struct {
-	Command *Command `json:"command,omitempty"`
-	Params  Params   `json:"params"`
-}
-
-// Command is an operator command as the STB sees it.
+// Command is an operator command: the RPC the ACS sends in the device's
+// next CWMP session (get → GetParameterValues, set → SetParameterValues,
+// reboot → Reboot, download → Download); the job id is its CommandKey.
 type Command struct {
 	ID    string `json:"id"`
-	Kind  string `json:"kind"` // reboot, get, set
-	Param string `json:"param,omitempty"`
-	Value string `json:"value,omitempty"`
+	Kind  string `json:"kind"`            // reboot, get, set, download
+	Param string `json:"param,omitempty"` // get/set: parameter name; download: URL (default: the ACS's own firmware file)
+	Value string `json:"value,omitempty"` // set: the value
 }
 
-// Result is what the STB reports after running a command (POST /cwmp/result).
-type Result struct {
-	ID      string `json:"id"`
-	Command string `json:"command"`
-	OK      bool   `json:"ok"`
-	Value   string `json:"value,omitempty"`
-	Error   string `json:"error,omitempty"`
+// Kinds are the command kinds.
+var Kinds = []string{"reboot", "get", "set", "download"}
+
+func validKind(k string) bool {
+	for _, x := range Kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
 }
 
 // QueueRequest is the operator API's body (POST /api/commands): a command

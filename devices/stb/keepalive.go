@@ -1,19 +1,24 @@
 // The keepalive role. This file and cr*.go are the
 // `stb` role of seed 000 (TR-069 Annex G / TR-111 part 2): the box boots and
-// reports to an `acs` (POST /cwmp/boot), learns its keepalive parameters,
-// detects NAT with STUN, keeps its binding open with Binding Requests
+// opens a CWMP session with its `acs` (Inform "0 BOOTSTRAP"/"1 BOOT" with
+// its connection-request addresses; the ACS sets the STUN keepalive
+// parameters by SetParameterValues), detects NAT with STUN, keeps its binding open with Binding Requests
 // carrying CONNECTION-REQUEST-BINDING (BINDING-CHANGE when its mapped
 // address moved), USERNAME and MESSAGE-INTEGRITY after a 401 challenge,
 // every period with jitter, from the same UDP socket that listens for UDP
 // connection requests. A connection request that passes annexg.Receiver
-// opens an HTTP session that fetches the command, runs it and posts the
-// result; a reboot really restarts the box (new boot, new sockets).
+// opens a CWMP session (Inform "6 CONNECTION REQUEST") in which the ACS
+// sends its RPCs (GetParameterValues, SetParameterValues, Reboot, Download)
+// and the box answers each; a new mapped address is reported by an Inform
+// "4 VALUE CHANGE"; a reboot really restarts the box (new boot, new
+// sockets, then Inform "1 BOOT" + "M Reboot").
 //
 // Sender and receiver variants (dialect, CRB without the trailing space,
 // equal-ts, state-before-auth, 32-bit ts, SHA-256, rate limit) are options,
 // so a server's tolerance and its own weaknesses can be tested.
 //
-// Events: stb.boot, stb.booted (after), stb.nat_detected, stb.keepalive,
+// Events: stb.boot, stb.booted (after), stb.session (events), stb.rpc
+// (method), stb.params_set (key), stb.download (bytes, fault), stb.nat_detected, stb.keepalive,
 // stb.challenged, stb.mapped, stb.binding_changed, stb.cr_accepted,
 // stb.cr_rejected (reason), stb.forged_accepted (an attacker's request got
 // through: a test oracle), stb.command (kind), stb.reboot, stb.error.
@@ -21,20 +26,19 @@
 package stb
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/boxlab/boxlab/devices"
-	"github.com/boxlab/boxlab/devices/acs"
 	"github.com/boxlab/boxlab/devices/acs/annexg"
+	"github.com/boxlab/boxlab/devices/acs/cwmp"
 	"github.com/boxlab/boxlab/nat/stun"
 	"github.com/boxlab/boxlab/sim/scenario"
 )
@@ -46,7 +50,7 @@ const KeepaliveName = "stb"
 func KeepaliveRoles() []devices.Role {
 	return []devices.Role{{
 		Name:    KeepaliveName,
-		Doc:     "TR-069 Annex G set-top box: boots to an acs, TR-111 STUN keepalives, UDP connection requests, runs commands",
+		Doc:     "TR-069 Annex G set-top box: CWMP sessions with an acs, TR-111 STUN keepalives, UDP connection requests, runs commands",
 		Options: func() any { return DefaultKeepaliveOptions() },
 		New:     func(o any) (devices.Device, error) { return &KeepaliveBox{Options: *o.(*KeepaliveOptions)}, nil },
 	}}
@@ -56,6 +60,8 @@ func KeepaliveRoles() []devices.Role {
 type KeepaliveOptions struct {
 	ACS        string                 `yaml:"acs"`         // required: name of an acs server
 	ACSPort    int                    `yaml:"acs_port"`    // default 7547
+	ACSPath    string                 `yaml:"acs_path"`    // path of the ACS URL; default /
+	Root       string                 `yaml:"root"`        // data-model root: Device. (TR-181, default) or InternetGatewayDevice. (TR-098)
 	CRPort     int                    `yaml:"cr_port"`     // local UDP port: keepalives and connection requests; default 7547
 	Dialect    string                 `yaml:"dialect"`     // rfc3489 (classic, default) or rfc5389
 	CRBSpace   bool                   `yaml:"crb_space"`   // CRB value with its trailing space; default true
@@ -69,7 +75,7 @@ type KeepaliveOptions struct {
 
 // DefaultKeepaliveOptions are the defaults.
 func DefaultKeepaliveOptions() *KeepaliveOptions {
-	return &KeepaliveOptions{ACSPort: 7547, CRPort: 7547, Dialect: "rfc3489", CRBSpace: true, Integrity: "on-challenge",
+	return &KeepaliveOptions{ACSPort: 7547, ACSPath: "/", Root: cwmp.RootTR181, CRPort: 7547, Dialect: "rfc3489", CRBSpace: true, Integrity: "on-challenge",
 		Jitter: 0.1, RebootTime: scenario.Duration(5 * time.Second)}
 }
 
@@ -92,6 +98,12 @@ func (o *KeepaliveOptions) Check(s *scenario.Scenario) []scenario.FieldError {
 			add(p.f, "want a port 1..65535; got %d", p.v)
 		}
 	}
+	if o.Root != cwmp.RootTR181 && o.Root != cwmp.RootTR098 {
+		add("root", "want %s or %s; got %q", cwmp.RootTR181, cwmp.RootTR098, o.Root)
+	}
+	if len(o.ACSPath) == 0 || o.ACSPath[0] != '/' {
+		add("acs_path", "want a path starting with /; got %q", o.ACSPath)
+	}
 	if o.Dialect != "rfc3489" && o.Dialect != "rfc5389" {
 		add("dialect", "want rfc3489 or rfc5389; got %q", o.Dialect)
 	}
@@ -110,6 +122,10 @@ func (o *KeepaliveOptions) Check(s *scenario.Scenario) []scenario.FieldError {
 // KeepaliveBox is a running stb.
 type KeepaliveBox struct {
 	Options KeepaliveOptions
+
+	model        *model // persistent across reboots
+	bootstrapped bool   // a BOOTSTRAP Inform was answered
+	rebootKey    string // CommandKey of the Reboot being carried out
 }
 
 // errReboot ends one kaLife of the box; Run boots it again.
@@ -118,6 +134,14 @@ var errReboot = errors.New("reboot")
 // Run boots the box and keeps it alive until ctx ends; a reboot command
 // restarts it from boot.
 func (b *KeepaliveBox) Run(ctx context.Context, env *devices.Env) error {
+	o := &b.Options
+	b.model = newModel(o.Root, map[string]string{
+		"DeviceInfo.Manufacturer": "boxlab", "DeviceInfo.ManufacturerOUI": "B0B1AB", "DeviceInfo.ProductClass": "stb",
+		"DeviceInfo.SerialNumber": env.Node, "DeviceInfo.HardwareVersion": "1", "DeviceInfo.SoftwareVersion": "1.0",
+		"ManagementServer.STUNEnable": "false", "ManagementServer.STUNServerPort": "3478",
+		"ManagementServer.STUNMinimumKeepAlivePeriod": "0", "ManagementServer.STUNMaximumKeepAlivePeriod": "-1",
+		"ManagementServer.NATDetected": "false",
+	})
 	for {
 		err := (&kaLife{box: b, env: env}).run(ctx)
 		if !errors.Is(err, errReboot) {
@@ -132,16 +156,25 @@ func (b *KeepaliveBox) Run(ctx context.Context, env *devices.Env) error {
 
 // kaLife is one boot of the box: its sockets and state.
 type kaLife struct {
-	box  *KeepaliveBox
-	env  *devices.Env
-	http *http.Client
-	base string
-	conn *net.UDPConn
-	stun netip.AddrPort
-	boot time.Duration
+	box     *KeepaliveBox
+	env     *devices.Env
+	m       *model
+	client  *http.Transport
+	acsURL  string
+	acsHost netip.Addr
+	conn    *net.UDPConn
+	boot    time.Duration
+	rpcSeq  int
+
+	cancel  context.CancelCauseFunc
+	trigger chan struct{}
+	wg      sync.WaitGroup
 
 	mu        sync.Mutex
-	params    acs.Params
+	stun      netip.AddrPort
+	crPending bool // a connection request was accepted: session with "6 CONNECTION REQUEST"
+	changed   bool // UDPConnectionRequestAddress changed: session with "4 VALUE CHANGE"
+	transfer  *cwmp.TransferComplete
 	mapped    netip.AddrPort
 	change    bool // the next keepalive carries BINDING-CHANGE
 	useMI     bool
@@ -159,8 +192,16 @@ func (l *kaLife) run(parent context.Context) error {
 	if !ok {
 		return fmt.Errorf("stb: no server %q", o.ACS)
 	}
-	l.base = "http://" + netip.AddrPortFrom(acsAddr, uint16(o.ACSPort)).String()
-	l.http = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: l.env.NS.DialContext, DisableKeepAlives: true}}
+	l.acsHost = acsAddr
+	l.acsURL = "http://" + netip.AddrPortFrom(acsAddr, uint16(o.ACSPort)).String() + o.ACSPath
+	l.client = &http.Transport{DialContext: l.env.NS.DialContext, MaxIdleConnsPerHost: 1, IdleConnTimeout: 10 * time.Second}
+	defer l.client.CloseIdleConnections()
+	l.m = l.box.model
+	local := netip.AddrPortFrom(l.env.Addr, uint16(o.CRPort))
+	l.m.set("ManagementServer.URL", l.acsURL)
+	l.m.set("ManagementServer.ConnectionRequestURL", "http://"+local.String()+"/")
+	l.m.set("ManagementServer.UDPConnectionRequestAddress", local.String())
+	l.m.set("ManagementServer.NATDetected", "false")
 	l.boot = l.env.Clock.Now()
 	l.useMI = o.Integrity == "always"
 	l.change = true // cpe-labs: BINDING-CHANGE on the first request
@@ -173,36 +214,39 @@ func (l *kaLife) run(parent context.Context) error {
 	defer c.Close()
 	l.conn = c
 	context.AfterFunc(ctx, func() { c.Close() })
+	l.cancel = cancel
+	l.trigger = make(chan struct{}, 1)
 	if err := l.report(ctx); err != nil {
 		return nil // ctx ended
 	}
-	trigger := make(chan struct{}, 1)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); l.receive(ctx, trigger) }()
-	go func() { defer wg.Done(); l.sessions(ctx, cancel, trigger) }()
+	l.wg.Add(2)
+	go func() { defer l.wg.Done(); l.receive(ctx) }()
+	go func() { defer l.wg.Done(); l.sessions(ctx) }()
 	l.keepalives(ctx)
 	c.Close()
-	wg.Wait()
+	l.wg.Wait()
 	if cause := context.Cause(ctx); errors.Is(cause, errReboot) {
 		return errReboot
 	}
 	return nil
 }
 
-// report boots to the ACS, retrying every 2 s until it answers.
+// report opens the boot session with the ACS, retrying every 2 s until it
+// completes; the ACS sets the STUN parameters in it.
 func (l *kaLife) report(ctx context.Context) error {
-	o := &l.box.Options
-	req := acs.BootRequest{ID: l.env.Node, Local: netip.AddrPortFrom(l.env.Addr, uint16(o.CRPort)).String(), CRPort: o.CRPort}
 	for {
-		var p acs.Params
-		err := l.post(ctx, "/cwmp/boot", req, &p)
+		events := []cwmp.Event{{Code: cwmp.EventBoot}}
+		if !l.box.bootstrapped {
+			events = append([]cwmp.Event{{Code: cwmp.EventBootstrap}}, events...)
+		}
+		if k := l.box.rebootKey; k != "" {
+			events = append(events, cwmp.Event{Code: cwmp.EventMReboot, CommandKey: k})
+		}
+		res, err := l.session(ctx, events, nil)
 		if err == nil {
-			l.mu.Lock()
-			l.params = p
-			l.mu.Unlock()
-			l.stun = netip.AddrPortFrom(netip.MustParseAddr(p.STUNServer), uint16(p.STUNPort))
-			l.env.Log.Info("stb.booted", "after", l.env.Clock.Now()-l.boot, "nat_detected_by_acs", p.NATDetected)
+			l.box.bootstrapped, l.box.rebootKey = true, ""
+			l.env.Log.Info("stb.booted", "after", l.env.Clock.Now()-l.boot, "stun_enabled", isTrue(l.m.get("ManagementServer.STUNEnable")))
+			l.after(ctx, res)
 			return nil
 		}
 		l.env.Log.Info("stb.error", "during", "boot", "err", err.Error())
@@ -212,32 +256,27 @@ func (l *kaLife) report(ctx context.Context) error {
 	}
 }
 
-func (l *kaLife) post(ctx context.Context, path string, in, out any) error {
-	body, _ := json.Marshal(in)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.base+path, bytes.NewReader(body))
-	if err != nil {
-		return err
+// stunServer is where keepalives go: STUNServerAddress/Port, or the ACS
+// URL's host when the address is empty (TR-181).
+func (l *kaLife) stunServer() (netip.AddrPort, bool) {
+	if !isTrue(l.m.get("ManagementServer.STUNEnable")) {
+		return netip.AddrPort{}, false
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := l.http.Do(req)
-	if err != nil {
-		return err
+	host := l.acsHost
+	if a, err := netip.ParseAddr(l.m.get("ManagementServer.STUNServerAddress")); err == nil {
+		host = a
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%s: %s", path, resp.Status)
+	port, err := strconv.Atoi(l.m.get("ManagementServer.STUNServerPort"))
+	if err != nil || port <= 0 || port > 65535 {
+		port = 3478
 	}
-	if out == nil || resp.StatusCode == http.StatusNoContent {
-		return nil
-	}
-	return json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 64<<10)).Decode(out)
+	return netip.AddrPortFrom(host, uint16(port)), true
 }
 
 // period is the keepalive period with jitter.
 func (l *kaLife) period() time.Duration {
-	l.mu.Lock()
-	p := time.Duration(l.params.MinPeriod * float64(time.Second))
-	l.mu.Unlock()
+	secs, _ := strconv.Atoi(l.m.get("ManagementServer.STUNMinimumKeepAlivePeriod"))
+	p := time.Duration(secs) * time.Second
 	if o := l.box.Options.Period; o > 0 {
 		p = time.Duration(o)
 	}
@@ -259,7 +298,13 @@ func (l *kaLife) keepalives(ctx context.Context) {
 // sendKeepalive sends one TR-111 Binding Request from the CR socket.
 func (l *kaLife) sendKeepalive() {
 	o := &l.box.Options
+	to, enabled := l.stunServer()
+	if !enabled {
+		return
+	}
+	user, password := l.m.get("ManagementServer.STUNUsername"), l.m.get("ManagementServer.STUNPassword")
 	l.mu.Lock()
+	l.stun = to
 	m := &stun.Message{Type: stun.BindingRequest}
 	if o.Dialect == "rfc5389" {
 		m.Dialect, m.TransactionID = stun.RFC5389, stun.NewTransactionID()
@@ -270,9 +315,9 @@ func (l *kaLife) sendKeepalive() {
 	if !o.CRBSpace {
 		crb = crb[:len(crb)-1]
 	}
-	signed := l.useMI && o.Integrity != "never" && l.params.STUNUsername != ""
+	signed := l.useMI && o.Integrity != "never" && user != ""
 	if signed {
-		m.Add(stun.AttrUsername, []byte(l.params.STUNUsername))
+		m.Add(stun.AttrUsername, []byte(user))
 	}
 	m.Add(stun.AttrConnectionRequestBinding, []byte(crb))
 	change := l.change
@@ -282,7 +327,7 @@ func (l *kaLife) sendKeepalive() {
 	var b []byte
 	var err error
 	if signed {
-		b, err = stun.EncodeSigned(m, l.params.STUNPassword)
+		b, err = stun.EncodeSigned(m, password)
 	} else {
 		b, err = m.Encode()
 	}
@@ -293,7 +338,7 @@ func (l *kaLife) sendKeepalive() {
 	}
 	l.mu.Unlock()
 	if err == nil {
-		_, err = l.conn.WriteToUDPAddrPort(b, l.stun)
+		_, err = l.conn.WriteToUDPAddrPort(b, to)
 	}
 	if err != nil {
 		l.env.Log.Info("stb.error", "during", "keepalive", "err", err.Error())
@@ -347,7 +392,17 @@ func (l *kaLife) onSTUN(m *stun.Message) {
 	l.natSeen = l.natSeen || mapped != local
 	becameOnline := !l.online
 	l.online = true
+	if first || moved {
+		// TR-181: with STUNEnable the UDP connection-request address is the
+		// public binding; the ACS hears of the change by a VALUE CHANGE Inform.
+		l.m.set("ManagementServer.UDPConnectionRequestAddress", mapped.String())
+		l.m.set("ManagementServer.NATDetected", strconv.FormatBool(mapped != local))
+		l.changed = true
+	}
 	l.mu.Unlock()
+	if first || moved {
+		l.kick()
+	}
 	if nat {
 		l.env.Log.Info("stb.nat_detected", "local", local.String(), "mapped", mapped.String())
 	}

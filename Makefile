@@ -49,6 +49,7 @@ BENCH_PKGS += ./devices/echo/
 BENCH_PKGS += ./nat/table/
 BENCH_PKGS += ./devices/rendezvous/
 BENCH_PKGS += ./devices/ratings/
+BENCH_PKGS += ./devices/acs/
 
 # Scale figures (namespaces per second, memory per box) and micro-benchmarks.
 # Load-test scenarios `make bench` runs through boxlab-bench -scenario (CPU,

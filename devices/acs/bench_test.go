@@ -61,40 +61,56 @@ func benchServer(b *testing.B) (*Server, [][][]byte) {
 	return s, msgs
 }
 
-// drive sends n requests from benchWorkers sockets to dst, keeping
+// clients are the load generator's sockets; each keeps its place in the
+// message cycle, so no transaction id repeats from a new source (which the
+// STUN entity would refuse as a replay).
+type clients struct {
+	conns []*net.UDPConn
+	next  []int
+	msgs  [][][]byte
+}
+
+func newClients(b *testing.B, msgs [][][]byte) *clients {
+	cl := &clients{msgs: msgs, next: make([]int, benchWorkers)}
+	for range benchWorkers {
+		cl.conns = append(cl.conns, loopback(b))
+	}
+	return cl
+}
+
+func (cl *clients) close() {
+	for _, c := range cl.conns {
+		c.Close()
+	}
+}
+
+// drive sends n requests from every client socket to dst, keeping
 // benchWindow in flight each, and returns answers per second.
-func drive(b *testing.B, dst netip.AddrPort, msgs [][][]byte, n int) float64 {
-	b.Helper()
+func (cl *clients) drive(dst netip.AddrPort, n int) float64 {
 	var answered atomic.Int64
 	per := max(n/benchWorkers, benchWindow)
 	var wg sync.WaitGroup
 	start := time.Now()
-	for w := range benchWorkers {
-		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		if err != nil {
-			b.Fatal(err)
-		}
+	for w, c := range cl.conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer c.Close()
 			buf := make([]byte, 1500)
-			sent, got, k := 0, 0, 0
+			sent, got := 0, 0
 			send := func() {
-				per := benchDevices / benchWorkers
-				dev := w + benchWorkers*(k%per)
-				c.WriteToUDPAddrPort(msgs[dev][(k/per)%benchMsgs], dst)
-				k++
+				k := cl.next[w]
+				cl.next[w]++
+				devs := benchDevices / benchWorkers
+				c.WriteToUDPAddrPort(cl.msgs[w+benchWorkers*(k%devs)][(k/devs)%benchMsgs], dst)
 				sent++
 			}
-			for sent < benchWindow && sent < per {
+			for sent < benchWindow {
 				send()
 			}
 			for got < per {
 				c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 				if _, _, err := c.ReadFromUDPAddrPort(buf); err != nil {
-					// Lost datagrams: refill the window.
-					for range benchWindow {
+					for range benchWindow { // lost datagrams: refill the window
 						send()
 					}
 					continue
@@ -103,6 +119,13 @@ func drive(b *testing.B, dst netip.AddrPort, msgs [][][]byte, n int) float64 {
 				answered.Add(1)
 				if sent < per {
 					send()
+				}
+			}
+			// Drain what is still in flight before the next run.
+			for {
+				c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+				if _, _, err := c.ReadFromUDPAddrPort(buf); err != nil {
+					return
 				}
 			}
 		}()
@@ -148,12 +171,15 @@ func BenchmarkKeepaliveUDP(b *testing.B) {
 			go s.stunLoop(ctx)
 			defer ec.Close()
 			defer s.stunc.Close()
+			cl := newClients(b, msgs)
+			defer cl.close()
 			n := max(b.N, 20000)
-			drive(b, ec.LocalAddr().(*net.UDPAddr).AddrPort(), msgs, 2000) // warm up
-			drive(b, s.stunc.LocalAddr().(*net.UDPAddr).AddrPort(), msgs, 2000)
+			echoAt, stunAt := ec.LocalAddr().(*net.UDPAddr).AddrPort(), s.stunc.LocalAddr().(*net.UDPAddr).AddrPort()
+			cl.drive(echoAt, 2000) // warm up
+			cl.drive(stunAt, 2000)
 			b.ResetTimer()
-			base := drive(b, ec.LocalAddr().(*net.UDPAddr).AddrPort(), msgs, n)
-			ka := drive(b, s.stunc.LocalAddr().(*net.UDPAddr).AddrPort(), msgs, n)
+			base := cl.drive(echoAt, n)
+			ka := cl.drive(stunAt, n)
 			b.StopTimer()
 			if s.tracker.Count() != benchDevices {
 				b.Fatalf("%d devices online; want %d (keepalives refused?)", s.tracker.Count(), benchDevices)

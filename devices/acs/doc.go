@@ -1,18 +1,27 @@
 // Package acs is the `acs` role: a TR-069 Annex G / TR-111 management
 // server for seed 000 (set-top boxes managed behind NAT).
 //
-//   - HTTP on http_port (7547): POST /cwmp/boot (an STB reports its id and
-//     local connection-request address; the ACS detects NAT when that
-//     differs from the source it sees and answers with keepalive
-//     parameters: STUN server and port, NAT id, min/max period, STUN and
-//     connection-request credentials, per device and rotatable),
-//     POST /cwmp/session (the STB fetches its next command),
-//     POST /cwmp/result (the STB reports the outcome). These JSON messages
-//     stand in for the CWMP SOAP session (Inform / RPC / TransferComplete).
-//   - Operator API on the same port: POST /api/commands ({kind, param,
-//     value, devices | select: all|online}), GET /api/commands,
-//     GET /api/devices, POST /api/devices/{id}/rotate. The `commands:`
-//     option is a built-in operator that queues a command every period.
+//   - CWMP on http_port (7547): the ACS URL is http://<acs>:7547/ (also
+//     /cwmp). Real TR-069 Amendment 6 sessions through the pure codec
+//     devices/acs/cwmp (SOAP 1.1, cwmp-1-0 … 1-4, cwmp:ID echoed, a session
+//     cookie, empty POST, 204 to end): the CPE's Inform registers it (device
+//     id = DeviceId/SerialNumber; Device. or InternetGatewayDevice. root,
+//     taken from its parameter names) and reports ConnectionRequestURL and
+//     UDPConnectionRequestAddress: NAT is detected when that local address
+//     differs from the observed source. "0 BOOTSTRAP"/"1 BOOT" count as a
+//     boot, "M Reboot" with a command's key ends a reboot command, "4 VALUE
+//     CHANGE" records the new address. On the empty POST the ACS sends a
+//     SetParameterValues with the keepalive parameters (STUNEnable,
+//     STUNServerAddress/Port, STUNUsername/Password, STUNMinimum/Maximum-
+//     KeepAlivePeriod, ConnectionRequestUsername/Password; per device,
+//     rotatable) whenever the ParameterKey the CPE reports is not the current
+//     one, then the device's next command (get → GetParameterValues, set →
+//     SetParameterValues, reboot → Reboot, download → Download of
+//     GET /firmware/{name}, done at TransferComplete), then 204. A SOAP
+//     Fault (9000–9019) fails the command with its code. Bad envelopes
+//     (DTDs, wrong namespaces, oversized, out-of-session POSTs) get 400/413,
+//     are counted and change nothing. The "NAT id" of seed 000 has no
+//     standard leaf; the operator API shows the observed address instead.
 //   - STUN entity on UDP stun_port (3478): RFC 3489 classic and RFC 5389
 //     Binding Requests with CONNECTION-REQUEST-BINDING / BINDING-CHANGE,
 //     validated by annexg.CheckKeepalive (401 challenge, 431/432); a valid
@@ -22,12 +31,15 @@
 //   - Delivery: a signed UDP connection request (annexg.Build) sent
 //     `copies` times FROM the STUN socket to the binding, so
 //     address-and-port-dependent filtering NATs let it in; retried with
-//     doubling backoff; command states queued, sent, fetched, done,
-//     failed, expired (Queue).
+//     doubling backoff; command states queued, sent, fetched (the RPC went
+//     out in a session), done, failed, expired (Queue).
 //   - `attacker:` adds an on-path attacker that can spoof the STUN source:
 //     forged and replayed keepalives and connection requests.
 //
-// Events: acs.boot (nat_detected), acs.keepalive, acs.keepalive_rejected
+// Events: acs.boot (nat_detected, bootstrap, root), acs.session (events),
+// acs.params_delivered, acs.params_refused, acs.value_change,
+// acs.reboot_acknowledged, acs.transfer_complete, acs.firmware_served,
+// acs.cwmp_id_mismatch, acs.keepalive, acs.keepalive_rejected
 // (reason, code), acs.keepalive_retransmitted, acs.keepalive_too_frequent,
 // acs.binding_changed, acs.binding_hijacked (a binding moved to the
 // built-in attacker: a test oracle), acs.online (after: time from boot to online),
@@ -38,7 +50,9 @@
 // (a failed or expired command), acs.session, acs.attack_sent, acs.bad_request,
 // acs.stats.
 //
-// Not done: HTTPS and HTTP authentication of the CWMP session, SOAP,
-// persistent storage (PostgreSQL), message integrity on STUN responses,
+// Not done: HTTPS and HTTP authentication (Basic/Digest) of the CWMP
+// session, HTTP connection requests (only UDP ones), the CWMP RPCs beyond
+// those above (AddObject, SetParameterAttributes, …: a CPE request of them
+// gets ACS fault 8000), persistent storage (PostgreSQL), message integrity on STUN responses,
 // the boxlab CLI front end of the operator API.
 package acs

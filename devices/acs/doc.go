@@ -26,7 +26,9 @@
 //     Binding Requests with CONNECTION-REQUEST-BINDING / BINDING-CHANGE,
 //     validated by annexg.CheckKeepalive (401 challenge, 431/432); a valid
 //     keepalive marks the device online and records its public binding; an
-//     invalid one changes nothing and is counted. Offline after
+//     invalid one changes nothing and is counted. Datagrams are read and
+//     answered in batches (recvmmsg/sendmmsg; BenchmarkKeepaliveUDP
+//     measures keepalives/s over loopback against a UDP echo). Offline after
 //     missed_periods periods of silence.
 //   - Delivery: a signed UDP connection request (annexg.Build) sent
 //     `copies` times FROM the STUN socket to the binding, so

@@ -46,7 +46,7 @@ type Operator struct {
 	Every   scenario.Duration `yaml:"every"`   // default 20s
 	Start   scenario.Duration `yaml:"start"`   // first batch; default = every
 	Kind    string            `yaml:"kind"`    // reboot, get, set or download; default get
-	Param   string            `yaml:"param"`   // default Device.DeviceInfo.UpTime
+	Param   string            `yaml:"param"`   // get/set: default Device.DeviceInfo.UpTime; download: the URL (default: the ACS's own /firmware/stb-2.0.bin)
 	Value   string            `yaml:"value"`   // for set
 	Targets string            `yaml:"targets"` // all or online; default online
 }
@@ -135,7 +135,7 @@ func (c *Operator) defaults() {
 	if c.Kind == "" {
 		c.Kind = "get"
 	}
-	if c.Param == "" {
+	if c.Param == "" && (c.Kind == "get" || c.Kind == "set") {
 		c.Param = "Device.DeviceInfo.UpTime"
 	}
 	if c.Targets == "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/boxlab/boxlab/devices"
 	"github.com/boxlab/boxlab/devices/acs/annexg"
 	"github.com/boxlab/boxlab/nat/stun"
+	"golang.org/x/net/ipv4"
 )
 
 // Server is a running acs.
@@ -99,11 +100,21 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 
 func (s *Server) now() time.Duration { return s.env.Clock.Now() }
 
-// stunLoop is the STUN entity: TR-111 keepalives in either dialect.
+// stunBatch is how many datagrams one recvmmsg/sendmmsg moves.
+const stunBatch = 64
+
+// stunLoop is the STUN entity: TR-111 keepalives in either dialect, read
+// and answered in batches (recvmmsg/sendmmsg), so a busy server pays one
+// pair of system calls per batch instead of per keepalive.
 func (s *Server) stunLoop(ctx context.Context) {
-	buf := make([]byte, 2048)
+	pc := ipv4.NewPacketConn(s.stunc)
+	in := make([]ipv4.Message, stunBatch)
+	for i := range in {
+		in[i].Buffers = [][]byte{make([]byte, 2048)}
+	}
+	out := make([]ipv4.Message, 0, stunBatch)
 	for {
-		n, from, err := s.stunc.ReadFromUDPAddrPort(buf)
+		n, err := pc.ReadBatch(in, 0)
 		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
 				s.env.Log.Info("acs.stun_error", "err", err.Error())
@@ -111,12 +122,31 @@ func (s *Server) stunLoop(ctx context.Context) {
 			}
 			return
 		}
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		s.keepalive(append([]byte(nil), buf[:n]...), from)
+		out = out[:0]
+		for i := range in[:n] {
+			ua, ok := in[i].Addr.(*net.UDPAddr)
+			if !ok {
+				continue
+			}
+			ap := ua.AddrPort()
+			from := netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+			if b := s.keepalive(append([]byte(nil), in[i].Buffers[0][:in[i].N]...), from); b != nil {
+				out = append(out, ipv4.Message{Buffers: [][]byte{b}, Addr: ua})
+			}
+		}
+		for len(out) > 0 {
+			k, err := pc.WriteBatch(out, 0)
+			if err != nil {
+				s.env.Log.Info("acs.send_error", "err", err.Error())
+				break
+			}
+			out = out[k:]
+		}
 	}
 }
 
-func (s *Server) keepalive(b []byte, from netip.AddrPort) {
+// keepalive checks one datagram and returns the answer to send, if any.
+func (s *Server) keepalive(b []byte, from netip.AddrPort) []byte {
 	now := s.now()
 	s.mu.Lock()
 	r := annexg.CheckKeepalive(b, from, now, func(u string) (*annexg.Credential, bool) {
@@ -170,9 +200,9 @@ func (s *Server) keepalive(b []byte, from netip.AddrPort) {
 		s.env.Log.Info("acs.keepalive_rejected", "reason", r.Reason, "from", from.String(), "code", r.Code)
 	}
 	if r.Code < 0 || r.Msg == nil {
-		return
+		return nil
 	}
-	s.reply(r.Msg, from, r.Code)
+	return s.reply(r.Msg, from, r.Code)
 }
 
 func stunUser(r annexg.KAResult) string {
@@ -184,7 +214,7 @@ func stunUser(r annexg.KAResult) string {
 
 // reply answers a Binding Request: MAPPED-ADDRESS (and XOR-MAPPED-ADDRESS
 // in RFC 5389) on success, ERROR-CODE otherwise.
-func (s *Server) reply(req *stun.Message, to netip.AddrPort, code int) {
+func (s *Server) reply(req *stun.Message, to netip.AddrPort, code int) []byte {
 	res := &stun.Message{Dialect: req.Dialect, Type: stun.BindingSuccess, TransactionID: req.TransactionID}
 	if code == 0 {
 		res.Attrs = append(res.Attrs, stun.AddrAttr(stun.AttrMappedAddress, to))
@@ -202,12 +232,11 @@ func (s *Server) reply(req *stun.Message, to netip.AddrPort, code int) {
 	} else {
 		b, err = res.Encode()
 	}
-	if err == nil {
-		_, err = s.stunc.WriteToUDPAddrPort(b, to)
-	}
 	if err != nil {
 		s.env.Log.Info("acs.send_error", "err", err.Error())
+		return nil
 	}
+	return b
 }
 
 // tick drives time: offline detection, command delivery, the built-in

@@ -281,7 +281,7 @@ func (l *kaLife) download(ctx context.Context, d cwmp.Download) {
 	case d.FileSize > 0 && n != d.FileSize:
 		fault = cwmp.FaultStruct{FaultCode: cwmp.FaultCompleteDownload, FaultString: cwmp.FaultString(cwmp.FaultCompleteDownload)}
 	}
-	l.env.Log.Info("stb.download", "bytes", n, "fault", fault.FaultCode)
+	l.env.Log.Info("stb.download", "bytes", float64(n), "fault", fault.FaultCode)
 	end := l.env.Clock.Start().Add(l.env.Clock.Now()).UTC().Format(time.RFC3339)
 	l.mu.Lock()
 	l.transfer = &cwmp.TransferComplete{CommandKey: d.CommandKey, Fault: fault, StartTime: start, CompleteTime: end}

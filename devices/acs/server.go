@@ -45,7 +45,8 @@ type device struct {
 	Observed    netip.Addr     // HTTP source
 	NAT         bool
 	Params      Params
-	Key         string // ParameterKey the CPE last reported or acknowledged
+	Key         string // the ParameterKey of the last SetParameterValues the CPE acknowledged
+	AckedGen    int    // the Params generation the CPE holds (0: unknown, send them)
 	Cred        *annexg.Credential
 	Binding     netip.AddrPort // public UDP connection-request address, from the last valid keepalive
 	BootAt      time.Duration

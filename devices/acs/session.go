@@ -46,6 +46,7 @@ type rpc struct {
 	method string
 	job    *Job // nil: the keepalive parameters
 	key    string
+	gen    int
 }
 
 func (s *Server) cwmp(w http.ResponseWriter, r *http.Request) {
@@ -161,7 +162,12 @@ func (s *Server) inform(r *http.Request, env *cwmp.Envelope, in *cwmp.Inform) (*
 		s.byUser[id] = d
 		s.rotate(d)
 	}
-	d.Root, d.Key = root, key
+	d.Root = root
+	if key != d.Key {
+		// Not the key of our last acknowledged SetParameterValues: a reset
+		// CPE, or one that never got them. Hand the parameters again.
+		d.AckedGen = 0
+	}
 	if udpCR != "" {
 		d.Reported = udpCR
 	}
@@ -233,9 +239,9 @@ func (s *Server) next(w http.ResponseWriter, sess *session) {
 	var p *rpc
 	switch {
 	case d == nil:
-	case d.Key != d.Params.Key():
+	case d.AckedGen != d.Params.Generation:
 		m = d.Params.Set(d.Root)
-		p = &rpc{method: "SetParameterValues", key: d.Params.Key()}
+		p = &rpc{method: "SetParameterValues", key: d.Params.Key(), gen: d.Params.Generation}
 	default:
 		if j, ok := s.queue.Fetch(sess.dev); ok {
 			m = commandRPC(j, d.Root, s.firmwareURL())
@@ -309,7 +315,7 @@ func (s *Server) response(sess *session, env *cwmp.Envelope) {
 		case fault != nil:
 			s.env.Log.Info("acs.params_refused", "device", sess.dev, "fault", fault.Code)
 		case env.Body.Method() == "SetParameterValuesResponse" && d != nil:
-			d.Key = p.key
+			d.Key, d.AckedGen = p.key, p.gen
 			s.env.Log.Info("acs.params_delivered", "device", sess.dev, "key", p.key)
 		default:
 			s.env.Log.Info("acs.params_refused", "device", sess.dev, "got", env.Body.Method())
@@ -329,6 +335,9 @@ func (s *Server) response(sess *session, env *cwmp.Envelope) {
 		}
 	case *cwmp.SetParameterValuesResponse:
 		ok = p.method == "SetParameterValues"
+		if d := s.devs[sess.dev]; ok && d != nil {
+			d.Key = j.ID // the CPE now reports the command's ParameterKey
+		}
 	case *cwmp.RebootResponse:
 		// Done when the device reports "M Reboot" after rebooting.
 		ok, final = p.method == "Reboot", p.method != "Reboot"

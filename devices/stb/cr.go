@@ -147,6 +147,9 @@ const maxRPCs = 32
 // then empty POST / RPC / response until the ACS answers 204.
 func (l *kaLife) session(ctx context.Context, events []cwmp.Event, extra cwmp.Message) (sessionResult, error) {
 	var res sessionResult
+	// A CWMP session ends its TCP connection (TR-069 §3.2.2): no idle
+	// connection outlives it (nor a WAN address change).
+	defer l.client.CloseIdleConnections()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Timeout: 10 * time.Second, Jar: jar, Transport: l.client}
 	l.m.set("DeviceInfo.UpTime", strconv.Itoa(int((l.env.Clock.Now() - l.boot).Seconds())))

@@ -24,8 +24,9 @@ import (
 )
 
 // lab builds a server and one home and runs a ratings-server with user
-// alice (password wonderland) in the server's namespace.
-func lab() (*topology.Topology, netip.Addr) {
+// alice (password wonderland) in the server's namespace; mods change its
+// options.
+func lab(mods ...func(*ratings.ServerOptions)) (*topology.Topology, netip.Addr) {
 	GinkgoHelper()
 	cat, err := runner.DefaultCatalog()
 	Expect(err).NotTo(HaveOccurred())
@@ -46,6 +47,9 @@ topology:
 	srvNode := topo.Node("ratings")
 	opts := ratings.DefaultServerOptions()
 	opts.Users = map[string]string{"alice": "wonderland"}
+	for _, m := range mods {
+		m(opts)
+	}
 	dev := &ratings.Server{Options: *opts}
 	env := &devices.Env{Node: "ratings", NS: srvNode.NS, Addr: srvNode.Addr().Addr(), Clock: clock.New(1),
 		Log: slog.New(slog.DiscardHandler), OutDir: GinkgoT().TempDir(), Truth: devices.NewTruth()}

@@ -1,7 +1,8 @@
 // Package ratings_test is the end-to-end suite of seed 004: it runs the
 // shipped ratings scenarios through the runner (the server's ratings must
 // equal the viewers' ground truth, with and without faults) and checks the
-// ratings server against a real Digest peer, curl, inside the namespaces.
+// ratings server against a real Digest peer, curl, inside the namespaces,
+// and its control channel and ratings page from behind a NAT.
 // Needs root.
 package ratings_test
 

@@ -58,6 +58,7 @@ LOAD_SCENARIOS := scenarios/load-1000.yaml
 LOAD_SCENARIOS += scenarios/load-remap.yaml
 LOAD_SCENARIOS += scenarios/peer-load.yaml
 LOAD_SCENARIOS += scenarios/traversal-load.yaml
+LOAD_SCENARIOS += scenarios/load-ratings.yaml
 
 bench: build
 	$(GO) run ./cmd/boxlab-bench

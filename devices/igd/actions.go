@@ -180,8 +180,12 @@ func (s *Server) add(r Request, from netip.Addr, any bool) (uint16, error) {
 		s.log.Warn("igd.mapper_error", "err", err.Error())
 		return 0, ErrActionFailed
 	}
+	var expires time.Duration
+	if got.Lifetime > 0 && s.cfg.Now != nil {
+		expires = s.cfg.Now() + got.Lifetime
+	}
 	s.mu.Lock()
-	s.meta[key{proto, got.External.Port()}] = meta{desc: r.Args["NewPortMappingDescription"], enabled: enabled}
+	s.meta[key{proto, got.External.Port()}] = meta{desc: r.Args["NewPortMappingDescription"], enabled: enabled, expires: expires}
 	s.mu.Unlock()
 	s.keep(got)
 	s.log.Info("igd.mapping_added", "proto", proto, "external", got.External.String(), "internal", got.Internal.String(),

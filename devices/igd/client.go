@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -35,6 +37,16 @@ func NewClient(n *ns.NS) *Client {
 		DisableKeepAlives: true}}}
 }
 
+// searchResend is how often Discover repeats its M-SEARCH.
+const searchResend = 250 * time.Millisecond
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
 var locationRE = regexp.MustCompile(`(?i)\r\nLOCATION:\s*(\S+)`)
 
 // Discover sends an M-SEARCH for an InternetGatewayDevice:1 (what every
@@ -47,13 +59,24 @@ func (c *Client) Discover(ctx context.Context, wait time.Duration) error {
 	}
 	defer s.Close()
 	msg := "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\nMAN: \"ssdp:discover\"\r\nMX: 1\r\n\r\n"
-	if _, err := s.WriteToUDPAddrPort([]byte(msg), ssdpGroup); err != nil {
-		return fmt.Errorf("m-search: %w", err)
-	}
-	s.SetReadDeadline(time.Now().Add(wait))
+	// SSDP is UDP: the M-SEARCH is sent again every searchResend until an
+	// answer or the wait ends, as UDA 1.1 §1.3.2 recommends, so one lost
+	// at a gateway's boot (before its SSDP socket is up) does not make a
+	// device report "no UPnP" for a gateway that has it.
+	end := time.Now().Add(wait)
 	buf := make([]byte, maxSSDP)
-	for {
+	for next := time.Now(); ; {
+		if now := time.Now(); !now.Before(next) {
+			if _, err := s.WriteToUDPAddrPort([]byte(msg), ssdpGroup); err != nil {
+				return fmt.Errorf("m-search: %w", err)
+			}
+			next = now.Add(searchResend)
+		}
+		s.SetReadDeadline(minTime(next, end))
 		n, _, err := s.ReadFromUDPAddrPort(buf)
+		if errors.Is(err, os.ErrDeadlineExceeded) && time.Now().Before(end) {
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("no IGD answered: %w", err)
 		}

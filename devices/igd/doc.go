@@ -37,7 +37,17 @@
 // igd.client.no_mapping_protocol say what was missing); it renews at half
 // the granted lifetime, listens on 5350 for announcements and renews on
 // each, and logs igd.client.epoch_reset when the epoch says the gateway
-// lost state. They belong in devices/mapmon and devices/stb once those
+// lost state; with renew: false it never renews (a lease that runs out),
+// and igd.client.mapped says whether the port granted differs from the one
+// requested (moved, external_port). Discover repeats its M-SEARCH every
+// 250 ms within its wait, so one sent before a booting gateway listens is
+// not a false "no UPnP". mapmon probes each round from a new port (a new
+// flow needs the mapping itself; one long-lived flow would pass on the
+// NAT's connection state after the mapping is gone), judges only mappings
+// it probed that round, and marks each probe's endpoint public or not
+// (mapmon.valid/invalid.public; Public: not RFC 1918 or RFC 6598). The
+// server logs igd.lease_expired (with late, the sweep delay) when a UPnP
+// lease it granted has run out of the NAT. They belong in devices/mapmon and devices/stb once those
 // grow (TCP probes).
 //
 // With the options natpmp and pcp the role also answers NAT-PMP (RFC 6886)

@@ -35,6 +35,7 @@ type MapperOptions struct {
 	Lease       scenario.Duration `yaml:"lease"`        // mapping lease; renewed at half; default 120s
 	Report      scenario.Duration `yaml:"report"`       // report period; default 5s
 	Protocol    string            `yaml:"protocol"`     // upnp (default), natpmp, pcp, or auto: UPnP, then PCP, then NAT-PMP
+	Renew       bool              `yaml:"renew"`        // renew the lease at half its life; default true (false: a device that forgets to, so the lease runs out)
 }
 
 // Check validates the options.
@@ -77,7 +78,7 @@ func RemapRoles() []devices.Role {
 	return []devices.Role{
 		{Name: "upnp-mapper", Doc: "LAN device: maps a UDP port through the gateway (UPnP, NAT-PMP, PCP or auto), serves probes on it, reports it to mapmon, remaps on instruction",
 			Options: func() any {
-				return &MapperOptions{Protocol: "upnp", MonitorPort: 7070, Port: 7000, Lease: scenario.Duration(120 * time.Second), Report: scenario.Duration(5 * time.Second)}
+				return &MapperOptions{Protocol: "upnp", MonitorPort: 7070, Port: 7000, Lease: scenario.Duration(120 * time.Second), Report: scenario.Duration(5 * time.Second), Renew: true}
 			},
 			New: func(o any) (devices.Device, error) { return &Mapper{Options: *o.(*MapperOptions)}, nil }},
 		{Name: "mapmon", Doc: "server: probes every reported mapping, instructs a remap on failure, measures recovery",
@@ -144,7 +145,7 @@ func (m *Mapper) Run(ctx context.Context, env *devices.Env) error {
 	defer report.Stop()
 	for {
 		now := env.Clock.Now()
-		if !ext.IsValid() || (life > 0 && now >= renewAt) {
+		if !ext.IsValid() || (m.Options.Renew && life > 0 && now >= renewAt) {
 			ext, life = ms.mapOnce(ctx, internal, lease)
 			renewAt = now + life/2
 		}
@@ -230,7 +231,12 @@ func (ms *mapSession) mapOnce(ctx context.Context, internal netip.AddrPort, leas
 		switch {
 		case err == nil:
 			ms.using = proto
-			env.Log.Info("igd.client.mapped", "external", ext.String(), "protocol", proto, "lifetime", life, "took", time.Since(start))
+			moved := 0.0 // 1: the gateway granted another port than the one asked for (718 walked, or PCP/NAT-PMP chose)
+			if ext.Port() != internal.Port() {
+				moved = 1
+			}
+			env.Log.Info("igd.client.mapped", "external", ext.String(), "protocol", proto, "lifetime", life, "took", time.Since(start),
+				"requested", float64(internal.Port()), "external_port", float64(ext.Port()), "moved", moved)
 			return ext, life
 		case errors.As(err, &f):
 			env.Log.Info("igd.client.map_failed", "protocol", proto, "code", float64(f.Code))
@@ -328,6 +334,7 @@ type watched struct {
 	ext        netip.AddrPort
 	failedAt   time.Duration // scenario time of the first failed probe; -1 = valid
 	instructed bool          // REMAP sent for this failure
+	probed     uint64        // the round whose PING went to ext; 0 = none yet
 	pong       uint64
 }
 
@@ -339,20 +346,12 @@ func (m *Monitor) Run(ctx context.Context, env *devices.Env) error {
 		return fmt.Errorf("mapmon: %w", err)
 	}
 	defer rc.Close()
-	pc, err := env.NS.ListenUDP("udp4", &net.UDPAddr{})
-	if err != nil {
-		return fmt.Errorf("mapmon: %w", err)
-	}
-	defer pc.Close()
 	// Every device reports and answers its probe in the same instant: the
 	// default 208 KiB buffers drop answers when thousands come at once.
-	for _, c := range []*net.UDPConn{rc, pc} {
-		if err := ns.ForceReadBuffer(c, 8<<20); err != nil {
-			return fmt.Errorf("mapmon: %w", err)
-		}
+	if err := ns.ForceReadBuffer(rc, 8<<20); err != nil {
+		return fmt.Errorf("mapmon: %w", err)
 	}
 	go m.reports(env, rc)
-	go m.pongs(pc)
 	t := env.Clock.NewTicker(time.Duration(m.Options.Period))
 	defer t.Stop()
 	var seq uint64
@@ -363,17 +362,35 @@ func (m *Monitor) Run(ctx context.Context, env *devices.Env) error {
 		case <-t.C:
 		}
 		seq++
+		// Each round probes from a new port: a new flow needs the mapping
+		// itself, where one long-lived probe flow would keep passing on the
+		// NAT's connection state after the mapping expired or was deleted.
+		pc, err := env.NS.ListenUDP("udp4", &net.UDPAddr{})
+		if err != nil {
+			return fmt.Errorf("mapmon: %w", err)
+		}
+		if err := ns.ForceReadBuffer(pc, 8<<20); err != nil {
+			pc.Close()
+			return fmt.Errorf("mapmon: %w", err)
+		}
+		go m.pongs(pc)
 		m.mu.Lock()
 		for _, d := range m.devs {
+			d.probed = seq
 			pc.WriteToUDPAddrPort(fmt.Appendf(nil, "PING %d", seq), d.ext)
 		}
 		m.mu.Unlock()
-		if env.Clock.Sleep(ctx, time.Duration(m.Options.Timeout)) != nil {
+		err = env.Clock.Sleep(ctx, time.Duration(m.Options.Timeout))
+		pc.Close()
+		if err != nil {
 			return nil
 		}
 		now := env.Clock.Now()
 		m.mu.Lock()
 		for node, d := range m.devs {
+			if d.probed != seq {
+				continue // reported, or moved, after this round's probes went out: judged next round
+			}
 			ok := d.pong == seq
 			switch {
 			case ok && d.failedAt >= 0:
@@ -383,10 +400,14 @@ func (m *Monitor) Run(ctx context.Context, env *devices.Env) error {
 				env.Log.Info("mapmon.failure_detected", "device", node, "external", d.ext.String())
 				d.failedAt = now
 			}
+			pub := 0.0 // 1: the reported address is public; 0: private or shared (a gateway behind a CGNAT reports its 100.64/10 WAN address)
+			if Public(d.ext.Addr()) {
+				pub = 1
+			}
 			if ok {
-				env.Log.Info("mapmon.valid", "device", node)
+				env.Log.Info("mapmon.valid", "device", node, "public", pub)
 			} else {
-				env.Log.Info("mapmon.invalid", "device", node)
+				env.Log.Info("mapmon.invalid", "device", node, "public", pub)
 			}
 		}
 		m.mu.Unlock()
@@ -419,7 +440,7 @@ func (m *Monitor) reports(env *devices.Env, c *net.UDPConn) {
 			if m.byExt[d.ext] == d {
 				delete(m.byExt, d.ext)
 			}
-			d.ext = ext
+			d.ext, d.probed = ext, 0
 			m.byExt[ext] = d
 		}
 		reply := "OK"
@@ -449,4 +470,16 @@ func (m *Monitor) pongs(c *net.UDPConn) {
 		}
 		m.mu.Unlock()
 	}
+}
+
+// shared is RFC 6598 shared address space, what carrier-grade NATs number
+// their customers' WAN sides from.
+var shared = netip.MustParsePrefix("100.64.0.0/10")
+
+// Public reports whether a is a global unicast address outside private
+// (RFC 1918) and shared (RFC 6598) space: an external endpoint the IGD
+// reports on another address cannot be reached from the internet.
+func Public(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsGlobalUnicast() && !a.IsPrivate() && !shared.Contains(a)
 }

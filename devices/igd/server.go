@@ -67,8 +67,9 @@ type key struct {
 type meta struct {
 	desc    string
 	enabled bool
-	owner   string   // "" (UPnP), "natpmp" or "pcp"
-	nonce   [12]byte // PCP: the mapping nonce
+	owner   string        // "" (UPnP), "natpmp" or "pcp"
+	nonce   [12]byte      // PCP: the mapping nonce
+	expires time.Duration // UPnP: scenario time the lease ends; 0 = permanent
 }
 
 // Start opens the HTTP listener and the SSDP socket and sends NOTIFY alive.
@@ -182,6 +183,7 @@ func (s *Server) watchWAN() {
 			return
 		case <-t.C:
 		}
+		s.mappings() // drops, and logs, the leases that ran out
 		now := s.cfg.Mapper.ExternalAddr()
 		if now == wan {
 			continue
@@ -317,9 +319,16 @@ func (s *Server) mappings() []entry {
 		}
 		out = append(out, entry{PortMapping: pm, meta: m})
 	}
-	for k := range s.meta {
-		if !seen[k] {
-			delete(s.meta, k)
+	for k, m := range s.meta {
+		if seen[k] {
+			continue
+		}
+		delete(s.meta, k)
+		if m.expires == 0 { // permanent, or no clock (expires is set only where Now is)
+			continue
+		}
+		if now := s.cfg.Now(); m.expires <= now {
+			s.log.Info("igd.lease_expired", "proto", k.proto, "external_port", float64(k.port), "late", now-m.expires)
 		}
 	}
 	slices.SortFunc(out, func(a, b entry) int {

@@ -95,6 +95,27 @@ func (r *run) apply(ctx context.Context, ev scenario.Event, nodes []*topology.No
 	case scenario.DeviceCrash:
 		do = func(n *topology.Live) error { return r.eachProc(n, func(p *proc) { p.stop(stopLimit) }) }
 		undo = func(n *topology.Live) error { return r.eachProc(n, func(p *proc) { p.start(ctx) }) }
+	case scenario.RoleStop:
+		role := func(n *topology.Live) (*proc, error) {
+			if p := r.procs[n.Name]; p != nil {
+				return p, nil
+			}
+			return nil, fmt.Errorf("%s runs no gateway role", n.Name)
+		}
+		do = func(n *topology.Live) error {
+			p, err := role(n)
+			if err == nil {
+				p.stop(stopLimit)
+			}
+			return err
+		}
+		undo = func(n *topology.Live) error {
+			p, err := role(n)
+			if err == nil {
+				p.start(ctx)
+			}
+			return err
+		}
 	case scenario.DeviceRestart:
 		do = func(n *topology.Live) error { return r.eachProc(n, func(p *proc) { p.start(ctx) }) }
 	default:

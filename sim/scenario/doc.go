@@ -15,7 +15,7 @@
 //	  homes:                                        # groups of identical homes
 //	    - {name: home, count: 3, nat: linux, isp: isp1, devices: [{role: udp-pinger}]}
 //	timeline:                   # faults: link-down, link-up, gateway-reboot,
-//	  - {at: 10s, do: link-down, on: "home[0]", for: 3s}  # wan-change, device-crash, device-restart
+//	  - {at: 10s, do: link-down, on: "home[0]", for: 3s}  # wan-change, device-crash, device-restart, gateway-role-stop
 //	assertions:                 # sim/assert expressions, plain or {name, expect}
 //	  - count(echo.reply) / count(echo.request) >= 0.9
 //

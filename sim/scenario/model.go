@@ -99,16 +99,17 @@ type Options struct {
 
 // Fault kinds a timeline event may do.
 const (
-	LinkDown      = "link-down"      // set a link of the target down; up again after For if set
-	LinkUp        = "link-up"        // set it up
-	GatewayReboot = "gateway-reboot" // gateway loses all NAT state and is unreachable for For (default 1s)
-	WANChange     = "wan-change"     // gateway gets a new WAN address; NAT state lost
-	DeviceCrash   = "device-crash"   // device goroutines stop; restarted after For if set
-	DeviceRestart = "device-restart" // start crashed devices again
+	LinkDown      = "link-down"         // set a link of the target down; up again after For if set
+	LinkUp        = "link-up"           // set it up
+	GatewayReboot = "gateway-reboot"    // gateway loses all NAT state and is unreachable for For (default 1s)
+	WANChange     = "wan-change"        // gateway gets a new WAN address; NAT state lost
+	DeviceCrash   = "device-crash"      // device goroutines stop; restarted after For if set
+	DeviceRestart = "device-restart"    // start crashed devices again
+	RoleStop      = "gateway-role-stop" // the gateway's role (gateway_role: its IGD daemon) stops, as when UPnP is switched off; started again after For; NAT state kept
 )
 
 // FaultKinds lists every valid Event.Do.
-var FaultKinds = []string{LinkDown, LinkUp, GatewayReboot, WANChange, DeviceCrash, DeviceRestart}
+var FaultKinds = []string{LinkDown, LinkUp, GatewayReboot, WANChange, DeviceCrash, DeviceRestart, RoleStop}
 
 // Event is one timeline entry: at simulated time At, do a fault on the nodes On selects.
 type Event struct {

@@ -13,7 +13,7 @@ const anyFault = "fault"
 
 // Faults that revert after Event.For, and faults that act on links.
 var (
-	revertible = []string{LinkDown, GatewayReboot, DeviceCrash}
+	revertible = []string{LinkDown, GatewayReboot, DeviceCrash, RoleStop}
 	linkFaults = []string{LinkDown, LinkUp}
 )
 
@@ -171,6 +171,10 @@ func suits(do string, sel Selector) string {
 	case GatewayReboot, WANChange:
 		if sel.Kind == SelectServer || sel.Device != "" {
 			return fmt.Sprintf("%s acts on NAT gateways; want homes without .DEVICE, like home[3], or an ISP, like isp[carrier]; got %q", do, sel.Src)
+		}
+	case RoleStop:
+		if sel.Kind != SelectHomes || sel.Device != "" {
+			return fmt.Sprintf("%s acts on home gateways; want homes without .DEVICE, like home[3]; got %q", do, sel.Src)
 		}
 	case DeviceCrash, DeviceRestart:
 		if sel.Kind == SelectISP || sel.Kind == SelectHomes && sel.Device == "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/boxlab/boxlab/devices"
 	"github.com/boxlab/boxlab/devices/acs/annexg"
 	"github.com/boxlab/boxlab/nat/stun"
+	"github.com/boxlab/boxlab/sim/ns"
 	"golang.org/x/net/ipv4"
 )
 
@@ -76,6 +77,11 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 		return fmt.Errorf("acs stun listen: %w", err)
 	}
 	defer c.Close()
+	// Thousands of devices share this socket: a boot storm overflows the
+	// default receive buffer in any scheduling hiccup.
+	if err := ns.ForceReadBuffer(c, 8<<20); err != nil {
+		env.Log.Info("acs.stun_error", "err", "receive buffer: "+err.Error())
+	}
 	s.stunc = c
 	l, err := env.NS.Listen("tcp4", fmt.Sprintf(":%d", o.HTTPPort))
 	if err != nil {

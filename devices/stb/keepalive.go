@@ -18,10 +18,12 @@
 // so a server's tolerance and its own weaknesses can be tested.
 //
 // Events: stb.boot, stb.booted (after), stb.session (events), stb.rpc
-// (method), stb.params_set (key), stb.download (bytes, fault), stb.nat_detected, stb.keepalive,
-// stb.challenged, stb.mapped, stb.binding_changed, stb.cr_accepted,
-// stb.cr_rejected (reason), stb.forged_accepted (an attacker's request got
-// through: a test oracle), stb.command (kind), stb.reboot, stb.error.
+// (method), stb.params_set (key), stb.download (bytes, fault),
+// stb.nat_detected, stb.keepalive, stb.keepalive_retransmitted (RFC 3489
+// retransmission of an unanswered request), stb.challenged, stb.mapped,
+// stb.binding_changed, stb.cr_accepted, stb.cr_rejected (reason),
+// stb.forged_accepted (an attacker's request got through: a test oracle),
+// stb.reboot, stb.error.
 
 package stb
 
@@ -71,6 +73,7 @@ type KeepaliveOptions struct {
 	Receiver   annexg.ReceiverVariant `yaml:"receiver"`    // connection-request validation variant
 	RateLimit  scenario.Duration      `yaml:"rate_limit"`  // refuse valid requests closer than this (0 = none)
 	RebootTime scenario.Duration      `yaml:"reboot_time"` // how long a reboot takes; default 5s
+	BootSpread scenario.Duration      `yaml:"boot_spread"` // the first boot waits a random delay up to this (a fleet after a power cut); default 0
 }
 
 // DefaultKeepaliveOptions are the defaults.
@@ -113,7 +116,7 @@ func (o *KeepaliveOptions) Check(s *scenario.Scenario) []scenario.FieldError {
 	if o.Jitter < 0 || o.Jitter > 1 {
 		add("jitter", "want 0..1; got %v", o.Jitter)
 	}
-	if o.Period < 0 || o.RateLimit < 0 || o.RebootTime < 0 {
+	if o.Period < 0 || o.RateLimit < 0 || o.RebootTime < 0 || o.BootSpread < 0 {
 		add("period", "want non-negative durations")
 	}
 	return errs
@@ -142,6 +145,11 @@ func (b *KeepaliveBox) Run(ctx context.Context, env *devices.Env) error {
 		"ManagementServer.STUNMinimumKeepAlivePeriod": "0", "ManagementServer.STUNMaximumKeepAlivePeriod": "-1",
 		"ManagementServer.NATDetected": "false",
 	})
+	if o.BootSpread > 0 {
+		if env.Clock.Sleep(ctx, time.Duration(env.Rand.Float64()*float64(o.BootSpread))) != nil {
+			return nil
+		}
+	}
 	for {
 		err := (&kaLife{box: b, env: env}).run(ctx)
 		if !errors.Is(err, errReboot) {
@@ -286,21 +294,45 @@ func (l *kaLife) period() time.Duration {
 	return p + time.Duration(l.env.Rand.Float64()*l.box.Options.Jitter*float64(p))
 }
 
+// retransmits is how many times an unanswered Binding Request is sent
+// again (RFC 3489 §9.3 retransmits; TR-069 Annex G's minimum period does not
+// apply to them), after 2 s of simulated time, then doubling.
+const retransmits = 2
+
 func (l *kaLife) keepalives(ctx context.Context) {
 	for {
-		l.sendKeepalive()
-		if l.env.Clock.Sleep(ctx, l.period()) != nil {
+		tid, b := l.sendKeepalive()
+		period, wait, slept := l.period(), 2*time.Second, time.Duration(0)
+		for i := 0; i < retransmits && b != nil && slept+wait < period; i++ {
+			if l.env.Clock.Sleep(ctx, wait) != nil {
+				return
+			}
+			slept += wait
+			wait *= 2
+			l.mu.Lock()
+			_, unanswered := l.pending[tid]
+			to := l.stun
+			l.mu.Unlock()
+			if !unanswered {
+				break
+			}
+			if _, err := l.conn.WriteToUDPAddrPort(b, to); err == nil {
+				l.env.Log.Info("stb.keepalive_retransmitted")
+			}
+		}
+		if l.env.Clock.Sleep(ctx, period-slept) != nil {
 			return
 		}
 	}
 }
 
 // sendKeepalive sends one TR-111 Binding Request from the CR socket.
-func (l *kaLife) sendKeepalive() {
+// It returns the transaction id and the datagram, nil if nothing was sent.
+func (l *kaLife) sendKeepalive() ([16]byte, []byte) {
 	o := &l.box.Options
 	to, enabled := l.stunServer()
 	if !enabled {
-		return
+		return [16]byte{}, nil
 	}
 	user, password := l.m.get("ManagementServer.STUNUsername"), l.m.get("ManagementServer.STUNPassword")
 	l.mu.Lock()
@@ -342,9 +374,10 @@ func (l *kaLife) sendKeepalive() {
 	}
 	if err != nil {
 		l.env.Log.Info("stb.error", "during", "keepalive", "err", err.Error())
-		return
+		return [16]byte{}, nil
 	}
 	l.env.Log.Info("stb.keepalive", "signed", signed, "binding_change", change)
+	return m.TransactionID, b
 }
 
 // onSTUN handles a STUN response on the CR socket.

@@ -50,19 +50,21 @@ type Queue struct {
 	Policy Policy
 	jobs   map[string]*Job
 	order  []string
+	byDev  map[string][]string // unfinished job ids per device, oldest first
 	seq    int
 }
 
 // Add queues a command for device at now and returns its job.
 func (q *Queue) Add(device string, c Command, now time.Duration) *Job {
 	if q.jobs == nil {
-		q.jobs = map[string]*Job{}
+		q.jobs, q.byDev = map[string]*Job{}, map[string][]string{}
 	}
 	q.seq++
 	c.ID = fmt.Sprintf("c%d", q.seq)
 	j := &Job{Command: c, Device: device, State: Queued, Queued: now, Next: now}
 	q.jobs[c.ID] = j
 	q.order = append(q.order, c.ID)
+	q.byDev[device] = append(q.byDev[device], c.ID)
 	return j
 }
 
@@ -122,11 +124,26 @@ func (q *Queue) Sent(j *Job, now time.Duration) {
 	j.Next = now + wait
 }
 
-// Fetch hands the device's oldest pending job to its session.
+// Fetch hands the device's oldest pending job to its session. It looks
+// only at the device's own jobs: with thousands of devices a scan of every
+// job per session made command rounds quadratic.
 func (q *Queue) Fetch(device string) (*Job, bool) {
-	for _, id := range q.order {
+	ids := q.byDev[device]
+	for len(ids) > 0 {
+		j, ok := q.jobs[ids[0]]
+		if ok && !j.State.Final() {
+			break
+		}
+		ids = ids[1:] // finished or forgotten
+	}
+	if len(ids) == 0 {
+		delete(q.byDev, device)
+	} else {
+		q.byDev[device] = ids
+	}
+	for _, id := range ids {
 		j := q.jobs[id]
-		if j.Device == device && (j.State == Queued || j.State == Sent) {
+		if j != nil && (j.State == Queued || j.State == Sent) {
 			j.State = Fetched
 			return j, true
 		}

@@ -135,6 +135,9 @@ func (r *run) run(ctx context.Context) (err error) {
 		return fmt.Errorf("plan topology: %w", err)
 	}
 	r.summarize(plan)
+	if err := ns.RaiseFileLimit(r.log, uint64(16*len(plan.Nodes)+4096)); err != nil {
+		return err
+	}
 	if n := len(plan.Nodes); n > 200 {
 		// Each host needs about two neighbour entries; the table is global.
 		if err := ns.RaiseNeighbourLimits(r.log, 4*n+1024); err != nil {

@@ -50,18 +50,11 @@ func (h *Harness) ping(lan, far *icmpSocket, dst netip.Addr, id, seq uint16) (ui
 }
 
 func checkEcho(ctx context.Context, h *Harness) Outcome {
-	lan, err := h.icmpSocket(h.LAN1)
+	socks, err := h.icmpSockets(h.LAN1, h.S1, h.S2)
 	if err != nil {
 		return failed(err)
 	}
-	s1, err := h.icmpSocket(h.S1)
-	if err != nil {
-		return failed(err)
-	}
-	s2, err := h.icmpSocket(h.S2)
-	if err != nil {
-		return failed(err)
-	}
+	lan, s1, s2 := socks[0], socks[1], socks[2]
 	const id = 0x5508
 	id1, ok1 := h.ping(lan, s1, h.S1Addr, id, 1)
 	id2, ok2 := h.ping(lan, s2, h.S2Addr, id, 2)
@@ -94,14 +87,11 @@ func checkQueryTimeout(ctx context.Context, h *Harness) Outcome {
 }
 
 func queryTimeoutOnce(ctx context.Context, h *Harness, idBase uint16) (Outcome, bool) {
-	lan, err := h.icmpSocket(h.LAN1)
+	socks, err := h.icmpSockets(h.LAN1, h.S1)
 	if err != nil {
 		return failed(err), true
 	}
-	s1, err := h.icmpSocket(h.S1)
-	if err != nil {
-		return failed(err), true
-	}
+	lan, s1 := socks[0], socks[1]
 	idles := queryProbes
 	ids := make([]uint16, len(idles))
 	for i := range idles {

@@ -26,14 +26,11 @@ func checkErrorChecksum(ctx context.Context, h *Harness) Outcome {
 	if err != nil {
 		return failed(err)
 	}
-	lan, err := h.icmpSocket(h.LAN1)
+	socks, err := h.icmpSockets(h.LAN1, h.S2)
 	if err != nil {
 		return failed(err)
 	}
-	router, err := h.icmpSocket(h.S2)
-	if err != nil {
-		return failed(err)
-	}
+	lan, router := socks[0], socks[1]
 	inner := append(ipv4(m.Addr(), h.S1Addr, unix.IPPROTO_UDP, 8, 0x5508, 0, false), udpDatagram(m, dst, nil)...)
 	quotes := func(code byte) func(netip.Addr, []byte) bool {
 		return func(_ netip.Addr, msg []byte) bool {
@@ -74,18 +71,11 @@ func checkErrorChecksum(ctx context.Context, h *Harness) Outcome {
 // unreachable, quoting the echo request as it left the NAT; an echo reply
 // from s1 with the session's identifier must still reach lan0.
 func checkQueryErrorKeepsSession(ctx context.Context, h *Harness) Outcome {
-	lan, err := h.icmpSocket(h.LAN1)
+	socks, err := h.icmpSockets(h.LAN1, h.S1, h.S2)
 	if err != nil {
 		return failed(err)
 	}
-	s1, err := h.icmpSocket(h.S1)
-	if err != nil {
-		return failed(err)
-	}
-	s2, err := h.icmpSocket(h.S2)
-	if err != nil {
-		return failed(err)
-	}
+	lan, s1, s2 := socks[0], socks[1], socks[2]
 	const id = 0x5506
 	seen, ok := h.ping(lan, s1, h.S1Addr, id, 1)
 	if !ok {

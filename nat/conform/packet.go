@@ -125,6 +125,19 @@ func (h *Harness) icmpSocket(n *topology.Live) (*icmpSocket, error) {
 	return s, nil
 }
 
+// icmpSockets opens a raw ICMP socket on each node, in order.
+func (h *Harness) icmpSockets(nodes ...*topology.Live) ([]*icmpSocket, error) {
+	socks := make([]*icmpSocket, len(nodes))
+	for i, n := range nodes {
+		s, err := h.icmpSocket(n)
+		if err != nil {
+			return nil, err
+		}
+		socks[i] = s
+	}
+	return socks, nil
+}
+
 func (s *icmpSocket) Close() error { return unix.Close(s.fd) }
 
 func (s *icmpSocket) send(dst netip.Addr, msg []byte) error {

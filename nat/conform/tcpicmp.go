@@ -163,14 +163,11 @@ func checkTCPSurvivesICMP(ctx context.Context, h *Harness) Outcome {
 	if !ok {
 		return failed(errors.New("s1's tap saw no segment of the connection"))
 	}
-	s2, err := h.icmpSocket(h.S2)
+	socks, err := h.icmpSockets(h.S2, h.S1)
 	if err != nil {
 		return failed(err)
 	}
-	s1, err := h.icmpSocket(h.S1)
-	if err != nil {
-		return failed(err)
-	}
+	s2, s1 := socks[0], socks[1]
 	for _, e := range []struct {
 		from      *icmpSocket
 		typ, code byte

@@ -74,7 +74,7 @@ func (m *phaseMeter) get(name string) (phase, bool) {
 type peaks struct {
 	mu                sync.Mutex
 	kernel, process   int64
-	threads           int
+	threads, files    int
 	kernel0, process0 int64
 	stop              chan struct{}
 	done              chan struct{}
@@ -91,9 +91,9 @@ func startPeaks() *peaks {
 			case <-p.stop:
 				return
 			case <-t.C:
-				k, r, th := kernelUsed()-p.kernel0, processRSS()-p.process0, processThreads()
+				k, r, th, fd := kernelUsed()-p.kernel0, processRSS()-p.process0, processThreads(), openFiles()
 				p.mu.Lock()
-				p.kernel, p.process, p.threads = max(p.kernel, k), max(p.process, r), max(p.threads, th)
+				p.kernel, p.process, p.threads, p.files = max(p.kernel, k), max(p.process, r), max(p.threads, th), max(p.files, fd)
 				p.mu.Unlock()
 			}
 		}
@@ -101,10 +101,19 @@ func startPeaks() *peaks {
 	return p
 }
 
-func (p *peaks) end() (kernel, process int64, threads int) {
+func (p *peaks) end() (kernel, process int64, threads, files int) {
 	close(p.stop)
 	<-p.done
-	return p.kernel, p.process, p.threads
+	return p.kernel, p.process, p.threads, p.files
+}
+
+// openFiles counts this process's open descriptors.
+func openFiles() int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return 0
+	}
+	return len(ents)
 }
 
 // benchScenario runs one scenario file in this process, as `boxlab run`
@@ -130,7 +139,7 @@ func benchScenario(ctx context.Context, path, outRoot string, show *regexp.Regex
 	pk := startPeaks()
 	out := filepath.Join(outRoot, s.Name)
 	rep, runErr := runner.Run(ctx, runner.Config{Scenario: s, Catalog: cat, OutDir: out, Progress: meter})
-	kernel, process, threads := pk.end()
+	kernel, process, threads, files := pk.end()
 	if _, err := reports.WriteAll(out, rep); err != nil {
 		return false, err
 	}
@@ -140,8 +149,8 @@ func benchScenario(ctx context.Context, path, outRoot string, show *regexp.Regex
 			fmt.Printf("  %-9s wall %-10s CPU %-10s = %.2f cores\n", name, p.wall.Round(time.Millisecond), p.cpu.Round(time.Millisecond), p.cpu.Seconds()/p.wall.Seconds())
 		}
 	}
-	fmt.Printf("  peak memory: kernel %s, process %s (%s + %s per box); peak OS threads %d\n",
-		kib(kernel), kib(process), kib(kernel/int64(boxes)), kib(process/int64(boxes)), threads)
+	fmt.Printf("  peak memory: kernel %s, process %s (%s + %s per box); peak OS threads %d; peak open files %d\n",
+		kib(kernel), kib(process), kib(kernel/int64(boxes)), kib(process/int64(boxes)), threads, files)
 	run, _ := meter.get("run")
 	sim := time.Duration(rep.SimDuration).Seconds()
 	fmt.Printf("  %-44s %10s %12s %12s %12s %12s\n", "metric", "count", "per sim s", "per real s", "p50", "p95")

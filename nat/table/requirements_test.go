@@ -398,6 +398,17 @@ func TestRequirements(t *testing.T) {
 			add(sec, PortMapping{Proto: UDP, Internal: ap(h2 + ":40000"), External: ap(w1 + ":40000")}, "err"),
 			add(5*min, PortMapping{Proto: UDP, Internal: ap(h2 + ":40000"), External: ap(w1 + ":40000")}, "ok"),
 		}},
+		{"port mapping: replaces its own endpoint's dynamic mapping on the port (RFC 6887 §11.3), not a conflict", portRest, 1, []step{
+			out(0, udp(h1+":7000", r1+":7070"), "fwd "+w1+":7000>"+r1+":7070"),
+			in(sec, udp(r2+":9", w1+":7000"), "drop filtered"),
+			add(sec, PortMapping{Proto: UDP, Internal: ap(h2 + ":7000"), External: ap(w1 + ":7000")}, "err"),
+			add(sec, PortMapping{Proto: UDP, Internal: ap(h1 + ":7000"), External: ap(w1 + ":7000"), Lifetime: min}, "ok "+w1+":7000"),
+			length(1),
+			in(2*sec, udp(r2+":9", w1+":7000"), "fwd "+r2+":9>"+h1+":7000"),
+			out(2*sec, udp(h1+":7000", r1+":7070"), "fwd "+w1+":7000>"+r1+":7070"),
+			expire(sec+min, 1),
+			length(0),
+		}},
 		{"port mapping: a dynamic mapping avoids its port", with(fullCone, func(b *Behavior) { b.Ports = Sequential }), 1, []step{
 			add(0, PortMapping{Proto: UDP, Internal: ap(h2 + ":9"), External: ap(w1 + ":1024")}, "ok"),
 			out(0, udp(h1+":40000", r1+":3478"), "fwd "+w1+":1025>"+r1+":3478"),

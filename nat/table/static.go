@@ -11,7 +11,8 @@ import (
 // external endpoint filled in: an unspecified address means the first WAN
 // address, port 0 means any free port (chosen as Behavior.Ports would).
 // Adding it again for the same internal endpoint updates Remote and Lifetime;
-// an external endpoint held by any other live mapping is ErrConflict.
+// a dynamic mapping of the same internal endpoint on that external endpoint
+// is replaced by it; one held by another internal endpoint is ErrConflict.
 func (t *Table) AddPortMapping(now time.Duration, pm PortMapping) (PortMapping, error) {
 	now = t.tick(now)
 	if err := t.checkPortMapping(&pm); err != nil {
@@ -35,12 +36,21 @@ func (t *Table) AddPortMapping(now time.Duration, pm PortMapping) (PortMapping, 
 		pm.External = netip.AddrPortFrom(t.wan[wan], port)
 	}
 	if m := t.byExternal[extKey{pm.Proto, pm.External}]; t.alive(m, now) {
-		if !m.static || m.internal != pm.Internal {
+		switch {
+		case m.internal != pm.Internal:
 			return pm, fmt.Errorf("table: port mapping %v %v: %w by %v", pm.Proto, pm.External, ErrConflict, m.internal)
+		case m.static:
+			m.permit = pm.Remote
+			t.setExpiry(m, expires)
+			return pm, nil
 		}
-		m.permit = pm.Remote
-		t.setExpiry(m, expires)
-		return pm, nil
+		// The port is the internal endpoint's own dynamic mapping (it has
+		// been sending, say to the server it reports to): the static
+		// mapping takes its place on the same port, as a PCP server reuses
+		// an implicit mapping (RFC 6887 §11.3) and a Linux DNAT rule
+		// coexists with the endpoint's SNAT entry, instead of a conflict
+		// with itself.
+		t.remove(m, false)
 	}
 	t.insert(&mapping{
 		proto:    pm.Proto,

@@ -14,7 +14,9 @@ import (
 
 // The userspace NAT is a nat.PortMapper: port mappings are static entries of
 // its table, in the same port space as dynamic mappings, so a port held by
-// either is a conflict for the other. Lifetimes run on the scenario clock.
+// either is a conflict for the other, except that a static mapping replaces
+// its own internal endpoint's dynamic mapping on the port. Lifetimes run on
+// the scenario clock.
 var _ nat.PortMapper = (*NAT)(nil)
 
 // AddPortMapping installs a static mapping in the table (nat.PortMapper).

@@ -47,7 +47,8 @@
 // it probed that round, and marks each probe's endpoint public or not
 // (mapmon.valid/invalid.public; Public: not RFC 1918 or RFC 6598). The
 // server logs igd.lease_expired (with late, the sweep delay) when a UPnP
-// lease it granted has run out of the NAT. They belong in devices/mapmon and devices/stb once those
+// lease it granted has run out unrenewed (from its own table: it does not
+// poll the NAT). They belong in devices/mapmon and devices/stb once those
 // grow (TCP probes).
 //
 // With the options natpmp and pcp the role also answers NAT-PMP (RFC 6886)

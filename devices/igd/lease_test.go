@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// A UPnP lease that runs out of the NAT is logged once, as
+// A UPnP lease that runs out unrenewed is logged once, as
 // igd.lease_expired with how late the sweep saw it; a mapping deleted
 // before its lease ended, or a permanent one, is not.
 func TestLeaseExpiredLogged(t *testing.T) {
@@ -31,13 +31,13 @@ func TestLeaseExpiredLogged(t *testing.T) {
 		t.Fatalf("DeletePortMapping: %d", code)
 	}
 	f.now = 9 * time.Second
-	s.mappings()
+	s.sweepLeases()
 	if strings.Contains(logs.String(), "igd.lease_expired") {
 		t.Fatalf("expiry logged before the lease ended:\n%s", logs.String())
 	}
 	f.now = 11500 * time.Millisecond
-	s.mappings()
-	s.mappings()
+	s.sweepLeases()
+	s.sweepLeases()
 	if n := strings.Count(logs.String(), "igd.lease_expired"); n != 1 {
 		t.Fatalf("igd.lease_expired logged %d times; want 1:\n%s", n, logs.String())
 	}

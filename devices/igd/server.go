@@ -183,7 +183,7 @@ func (s *Server) watchWAN() {
 			return
 		case <-t.C:
 		}
-		s.mappings() // drops, and logs, the leases that ran out
+		s.sweepLeases()
 		now := s.cfg.Mapper.ExternalAddr()
 		if now == wan {
 			continue
@@ -319,16 +319,9 @@ func (s *Server) mappings() []entry {
 		}
 		out = append(out, entry{PortMapping: pm, meta: m})
 	}
-	for k, m := range s.meta {
-		if seen[k] {
-			continue
-		}
-		delete(s.meta, k)
-		if m.expires == 0 { // permanent, or no clock (expires is set only where Now is)
-			continue
-		}
-		if now := s.cfg.Now(); m.expires <= now {
-			s.log.Info("igd.lease_expired", "proto", k.proto, "external_port", float64(k.port), "late", now-m.expires)
+	for k := range s.meta {
+		if !seen[k] {
+			delete(s.meta, k)
 		}
 	}
 	slices.SortFunc(out, func(a, b entry) int {
@@ -340,6 +333,25 @@ func (s *Server) mappings() []entry {
 type entry struct {
 	nat.PortMapping
 	meta
+}
+
+// sweepLeases logs igd.lease_expired for each UPnP lease this server
+// granted that has run out unrenewed (late: how long after its end the
+// sweep saw it) and forgets it. It reads only the server's own table: the
+// NAT drops the mapping itself when the lease ends.
+func (s *Server) sweepLeases() {
+	if s.cfg.Now == nil {
+		return
+	}
+	now := s.cfg.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, m := range s.meta {
+		if m.expires > 0 && m.expires <= now {
+			delete(s.meta, k)
+			s.log.Info("igd.lease_expired", "proto", k.proto, "external_port", float64(k.port), "late", now-m.expires)
+		}
+	}
 }
 
 // Run serves until ctx ends, then closes.
@@ -384,6 +396,7 @@ func (s *Server) keep(pm nat.PortMapping) {
 func (s *Server) forget(proto string, port uint16) {
 	s.mu.Lock()
 	delete(s.kept, key{proto, port})
+	delete(s.meta, key{proto, port})
 	s.mu.Unlock()
 }
 

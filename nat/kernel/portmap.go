@@ -74,7 +74,7 @@ func (m *Masquerade) AddPortMapping(pm nat.PortMapping) (nat.PortMapping, error)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := time.Now()
-	p.expireLocked(now)
+	m.expireSyncLocked(p, now)
 	port := pm.External.Port()
 	if port == 0 {
 		port = pm.Internal.Port()
@@ -116,7 +116,7 @@ func (m *Masquerade) DeletePortMapping(proto string, port uint16) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := time.Now()
-	p.expireLocked(now)
+	m.expireSyncLocked(p, now)
 	k := pmKey{proto, port}
 	if p.byKey[k] == nil {
 		return fmt.Errorf("%w: %s %d", nat.ErrNoPortMapping, proto, port)
@@ -131,7 +131,7 @@ func (m *Masquerade) PortMappings() []nat.PortMapping {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := time.Now()
-	p.expireLocked(now)
+	m.expireSyncLocked(p, now)
 	out := make([]nat.PortMapping, 0, len(p.byKey))
 	for _, e := range p.byKey {
 		pm := e.PortMapping
@@ -152,6 +152,18 @@ func (m *Masquerade) ExternalAddr() netip.Addr {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return m.link.WANAddr.Addr()
+}
+
+// expireSyncLocked drops the mappings whose lease ended and, if any did,
+// rewrites the chain at once: a lease that ends while a caller happens to
+// list or change mappings must stop forwarding then, not wait for a timer
+// that will find nothing left to expire.
+func (m *Masquerade) expireSyncLocked(p *portmaps, now time.Time) {
+	if p.expireLocked(now) {
+		if err := m.syncLocked(p, now); err != nil && m.link.Log != nil {
+			m.link.Log.Error("nat.portmap_error", "node", m.link.Node, "err", err.Error())
+		}
+	}
 }
 
 // resetPortMaps drops every mapping, as a reboot or a WAN change does.

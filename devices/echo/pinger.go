@@ -2,7 +2,6 @@ package echo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -107,11 +106,8 @@ func (p *Pinger) Run(ctx context.Context, env *devices.Env) error {
 func (p *Pinger) receive(ctx context.Context, env *devices.Env, c *net.UDPConn, mu *sync.Mutex, pending map[uint64]time.Time) {
 	buf := make([]byte, maxDatagram+1)
 	for {
-		n, _, err := c.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-				env.Log.Info("echo.recv_error", "err", err.Error())
-			}
+		n, _, ok := devices.ReadUDP(ctx, c, buf, env.Log, "echo.recv_error")
+		if !ok {
 			return
 		}
 		seq, seen, err := ParseReply(buf[:n])

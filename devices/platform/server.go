@@ -2,7 +2,6 @@ package platform
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -151,14 +150,10 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 func (s *Server) serveRegistrar(ctx context.Context) {
 	buf := make([]byte, 2048)
 	for {
-		n, from, err := s.reg.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-				s.env.Log.Info("platform.recv_error", "err", err.Error())
-			}
+		n, from, ok := devices.ReadUDP(ctx, s.reg, buf, s.env.Log, "platform.recv_error")
+		if !ok {
 			return
 		}
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		r, err := ParseRegister(buf[:n])
 		if err != nil {
 			s.env.Log.Info("platform.bad_register", "from", from.String(), "err", err.Error())
@@ -328,14 +323,10 @@ func (s *Server) keep(ctx context.Context, r *resource) {
 func (s *Server) serveSIP(ctx context.Context) {
 	buf := make([]byte, 4097)
 	for {
-		n, from, err := s.sip.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-				s.env.Log.Info("platform.recv_error", "err", err.Error())
-			}
+		n, from, ok := devices.ReadUDP(ctx, s.sip, buf, s.env.Log, "platform.recv_error")
+		if !ok {
 			return
 		}
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		m, err := camera.ParseSIP(buf[:n])
 		if err != nil || m.Status == 0 {
 			s.env.Log.Info("platform.bad_sip", "from", from.String())

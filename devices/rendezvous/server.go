@@ -181,14 +181,10 @@ func (s *Server) sweep(ctx context.Context) {
 func (s *Server) serve(ctx context.Context) {
 	buf := make([]byte, MaxMessage+1)
 	for {
-		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-				s.env.Log.Info("rendezvous.recv_error", "err", err.Error())
-			}
+		n, from, ok := devices.ReadUDP(ctx, s.conn, buf, s.env.Log, "rendezvous.recv_error")
+		if !ok {
 			return
 		}
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		b := buf[:n]
 		m, err := Parse(b)
 		if err == nil && m.Type != THello && m.Type != TRegister && m.Type != THeartbeat && m.Type != TConnect && m.Type != TReady {

@@ -301,14 +301,10 @@ func (p *peer) write(b []byte, to netip.AddrPort) {
 func (p *peer) receive(ctx context.Context) {
 	buf := make([]byte, rendezvous.MaxMessage+1)
 	for {
-		n, from, err := p.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-				p.env.Log.Info("peer.recv_error", "err", err.Error())
-			}
+		n, from, ok := devices.ReadUDP(ctx, p.conn, buf, p.env.Log, "peer.recv_error")
+		if !ok {
 			return
 		}
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		b := append([]byte(nil), buf[:n]...)
 		if from == p.srv {
 			p.control(ctx, b)

@@ -2,7 +2,6 @@ package trigger
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -144,11 +143,8 @@ func (t *Trigger) Run(ctx context.Context, env *devices.Env) error {
 func (t *Trigger) receive(ctx context.Context, env *devices.Env, c *net.UDPConn, f *forger, platformAddr netip.Addr, cams []platform.Reported, registered *atomic.Bool) {
 	buf := make([]byte, 2048)
 	for {
-		n, from, err := c.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-				env.Log.Info("trigger.recv_error", "err", err.Error())
-			}
+		n, from, ok := devices.ReadUDP(ctx, c, buf, env.Log, "trigger.recv_error")
+		if !ok {
 			return
 		}
 		if from.Addr().Unmap() != platformAddr {

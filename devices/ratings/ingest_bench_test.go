@@ -20,7 +20,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/boxlab/boxlab/devices"
-	"github.com/boxlab/boxlab/devices/ratings/digest"
+	"github.com/boxlab/boxlab/devices/httpauth/digest"
 	"github.com/boxlab/boxlab/sim/clock"
 	"github.com/boxlab/boxlab/sim/journal"
 	"github.com/boxlab/boxlab/sim/metrics"

@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/boxlab/boxlab/devices"
+	"github.com/boxlab/boxlab/devices/httpauth/digest"
 	"github.com/boxlab/boxlab/devices/ratings/audience"
-	"github.com/boxlab/boxlab/devices/ratings/digest"
 	"github.com/boxlab/boxlab/sim/scenario"
 )
 

@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/boxlab/boxlab/devices/httpauth/digest"
 	"github.com/boxlab/boxlab/devices/ratings"
-	"github.com/boxlab/boxlab/devices/ratings/digest"
 )
 
 // forge tries four forged LogInInfo reports on fresh content sessions; the

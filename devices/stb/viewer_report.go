@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/boxlab/boxlab/devices/httpauth/digest"
 	"github.com/boxlab/boxlab/devices/ratings"
-	"github.com/boxlab/boxlab/devices/ratings/digest"
 )
 
 // reporter sends LogReports in order, one at a time, each until it is

@@ -45,7 +45,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(runCmd(), validateCmd(), schemaCmd(), shellCmd(), cleanCmd(), rolesCmd(), natCmd(), acsCmd())
+	root.AddCommand(runCmd(), validateCmd(), schemaCmd(), shellCmd(), cleanCmd(), rolesCmd(), natCmd(), acsCmd(), deviceCmd())
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		os.Exit(exitPass)

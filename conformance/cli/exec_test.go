@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"encoding/json"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -53,5 +54,79 @@ var _ = Describe("role exec", func() {
 		By("the program was started and nothing of it survives the run")
 		Expect(events(out)).To(ContainElement(And(HaveKeyWithValue("event", "exec.start"), HaveKeyWithValue("node", "home0-box0"))))
 		Eventually(func() []int { return pids(pattern) }, hostLimit).Should(BeEmpty(), "sleep %s still running", marker)
+	})
+})
+
+// deviceEvents decodes the journal lines a `boxlab device` program wrote to
+// its node's stdout file.
+func deviceEvents(out, node string) []map[string]any {
+	GinkgoHelper()
+	b, err := os.ReadFile(filepath.Join(out, node+".stdout"))
+	Expect(err).NotTo(HaveOccurred())
+	var evs []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var ev map[string]any
+		Expect(json.Unmarshal([]byte(l), &ev)).To(Succeed(), "%s.stdout line %q", node, l)
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+var _ = Describe("boxlab device", func() {
+	It("runs boxlab's own roles as exec programs: traffic flows both ways through the NAT, BOXLAB_SPEED reaches them, SIGTERM stops them cleanly", func() {
+		out := GinkgoT().TempDir()
+		r := boxlab("run", fixture("device.yaml", binary), "--out", out)
+		Expect(r.code).To(Equal(0), "stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+
+		By("the exec udp-echo saw the home's public address, not its LAN address")
+		evs := events(out)
+		var public string
+		for _, ev := range evs {
+			if ev["event"] == "echo.serve" && ev["node"] == "echo" {
+				public, _, _ = strings.Cut(ev["from"].(string), ":")
+			}
+		}
+		Expect(public).NotTo(BeEmpty(), "the simulated udp-echo served nobody")
+		xecho := deviceEvents(out, "xecho")
+		Expect(xecho[0]).To(And(HaveKeyWithValue("event", "device.start"), HaveKeyWithValue("node", "xecho"), HaveKeyWithValue("speed", 2.0)))
+		served := 0
+		for _, ev := range xecho {
+			if ev["event"] == "echo.serve" {
+				served++
+				Expect(ev["from"]).To(HavePrefix(public+":"), "the exec server must see the NAT's address")
+			}
+		}
+		Expect(served).To(BeNumerically(">=", 10))
+
+		By("the exec udp-pinger got replies and logged them as journal lines")
+		replies := 0
+		for _, ev := range deviceEvents(out, "home0-xpinger0") {
+			if ev["event"] == "echo.reply" {
+				replies++
+			}
+		}
+		Expect(replies).To(BeNumerically(">=", 10))
+
+		By("both stopped on SIGTERM (device.stop) and exited 0")
+		for _, node := range []string{"xecho", "home0-xpinger0"} {
+			evs := deviceEvents(out, node)
+			Expect(evs[len(evs)-1]).To(HaveKeyWithValue("event", "device.stop"), node)
+		}
+		var exits []any
+		for _, ev := range evs {
+			if ev["event"] == "exec.exit" {
+				exits = append(exits, ev["code"])
+			}
+		}
+		Expect(exits).To(Equal([]any{0.0, 0.0}))
+	})
+
+	It("refuses bad options like a scenario would, naming the field, with exit code 2", func() {
+		r := boxlab("device", "udp-pinger", "--options", "{server: echo, intervall: 1s}")
+		Expect(r.code).To(Equal(2))
+		Expect(r.stderr).To(ContainSubstring(`--options:1:16: unknown field "intervall" in udp-pinger options`))
+		r = boxlab("device", "udp-pinger", "--options", "{server: echo}")
+		Expect(r.code).To(Equal(2))
+		Expect(r.stderr).To(ContainSubstring(`server: no server named "echo"`), "BOXLAB_SERVER_ECHO is not set")
 	})
 })

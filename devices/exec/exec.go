@@ -5,8 +5,10 @@
 // and it is killed, with everything it started, when the device stops,
 // crashes or the boxlab process dies: it runs as PID 1 of its own PID
 // namespace, killed by Pdeathsig. The environment tells it where it is:
-// BOXLAB_NODE, BOXLAB_ADDR, BOXLAB_PUBLIC and BOXLAB_SERVER_<NAME> for every
-// server.
+// BOXLAB_NODE, BOXLAB_ADDR, BOXLAB_PUBLIC, BOXLAB_SERVER_<NAME> for every
+// server, and BOXLAB_SPEED, the run's clock speed (simulated seconds per real
+// second), by which a program with settable timers may divide them (`boxlab
+// device` does: its role's timers run on a clock of that speed).
 package exec
 
 import (
@@ -17,6 +19,7 @@ import (
 	osexec "os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -119,6 +122,9 @@ func exited(env *devices.Env, err error) error {
 
 func environment(env *devices.Env, extra map[string]string) []string {
 	out := []string{"BOXLAB_NODE=" + env.Node, "BOXLAB_ADDR=" + env.Addr.String()}
+	if env.Clock != nil {
+		out = append(out, "BOXLAB_SPEED="+strconv.FormatFloat(env.Clock.Speed(), 'g', -1, 64))
+	}
 	if env.Public != nil {
 		out = append(out, "BOXLAB_PUBLIC="+env.Public().String())
 	}

@@ -32,7 +32,8 @@ type Journal struct {
 	tee     slog.Handler // optional: engine events also go to the console
 }
 
-// New writes to w (may be nil) and observes into m. Timestamps come from clk,
+// New writes to w (may be nil) and observes into m (may be nil: no metrics,
+// for a device that only writes its events out). Timestamps come from clk,
 // which may be replaced with SetClock when simulated time starts.
 func New(w io.Writer, clk *clock.Clock, m *metrics.Store) *Journal {
 	j := &Journal{clock: clk, metrics: m}
@@ -64,6 +65,12 @@ func (j *Journal) Flush() error {
 		return nil
 	}
 	return j.w.Flush()
+}
+
+func (j *Journal) observe(name string, t time.Duration, v float64) {
+	if j.metrics != nil {
+		j.metrics.Observe(name, t, v)
+	}
 }
 
 // Logger returns a logger whose every record is an event of node.
@@ -108,7 +115,7 @@ func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 		t = 0
 	}
 	j.events++
-	j.metrics.Observe(r.Message, t, 1)
+	j.observe(r.Message, t, 1)
 	var line []byte
 	if j.w != nil {
 		line = append(line, `{"t":`...)
@@ -124,9 +131,9 @@ func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 		v := a.Value.Resolve()
 		switch v.Kind() {
 		case slog.KindDuration:
-			j.metrics.Observe(r.Message+"."+a.Key, t, v.Duration().Seconds())
+			j.observe(r.Message+"."+a.Key, t, v.Duration().Seconds())
 		case slog.KindFloat64:
-			j.metrics.Observe(r.Message+"."+a.Key, t, v.Float64())
+			j.observe(r.Message+"."+a.Key, t, v.Float64())
 		}
 		if j.w != nil {
 			line = append(line, ',')

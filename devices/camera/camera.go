@@ -18,16 +18,21 @@ import (
 // Roles is the camera role.
 func Roles() []devices.Role {
 	return []devices.Role{
-		{Name: "camera", Doc: "unmodified IP camera: SIP-style UDP 5060 (OPTIONS/MESSAGE answered to the packet's source, rport) and RTSP-style TCP 554",
-			Options: func() any { return &Options{SIPPort: 5060, RTSPPort: 554} },
-			New:     func(o any) (devices.Device, error) { return &Camera{Options: *o.(*Options)}, nil }},
+		{Name: "camera", Doc: "unmodified IP camera: SIP-style UDP 5060 (OPTIONS/MESSAGE answered to the packet's source, rport), RTSP-style TCP 554 and a vendor-SDK-like binary login port TCP 8000 (BXSDK/1)",
+			Options: func() any {
+				return &Options{SIPPort: 5060, RTSPPort: 554, SDKPort: 8000, SDKUser: "admin", SDKPassword: "admin"}
+			},
+			New: func(o any) (devices.Device, error) { return &Camera{Options: *o.(*Options)}, nil }},
 	}
 }
 
 // Options configure a camera; a port of 0 turns that service off.
 type Options struct {
-	SIPPort  int `yaml:"sip_port"`  // default 5060
-	RTSPPort int `yaml:"rtsp_port"` // default 554
+	SIPPort     int    `yaml:"sip_port"`     // default 5060
+	RTSPPort    int    `yaml:"rtsp_port"`    // default 554
+	SDKPort     int    `yaml:"sdk_port"`     // BXSDK/1 login port; default 8000
+	SDKUser     string `yaml:"sdk_user"`     // the login BXSDK accepts; default admin
+	SDKPassword string `yaml:"sdk_password"` // default admin
 }
 
 // Check validates the options.
@@ -36,7 +41,7 @@ func (o *Options) Check(*scenario.Scenario) []scenario.FieldError {
 	for _, p := range []struct {
 		name string
 		v    int
-	}{{"sip_port", o.SIPPort}, {"rtsp_port", o.RTSPPort}} {
+	}{{"sip_port", o.SIPPort}, {"rtsp_port", o.RTSPPort}, {"sdk_port", o.SDKPort}} {
 		if p.v < 0 || p.v > 65535 {
 			errs = append(errs, scenario.FieldError{Field: p.name, Msg: fmt.Sprintf("want a port 0..65535 (0 = off); got %d", p.v)})
 		}
@@ -49,10 +54,10 @@ type Camera struct {
 	Options Options
 }
 
-// Run serves both ports until ctx ends.
+// Run serves its ports until ctx ends.
 func (c *Camera) Run(ctx context.Context, env *devices.Env) error {
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	if c.Options.SIPPort > 0 {
 		pc, err := env.NS.ListenPacket("udp4", fmt.Sprintf(":%d", c.Options.SIPPort))
 		if err != nil {
@@ -69,7 +74,16 @@ func (c *Camera) Run(ctx context.Context, env *devices.Env) error {
 		}
 		defer context.AfterFunc(ctx, func() { l.Close() })()
 		defer l.Close()
-		wg.Go(func() { errc <- serveRTSP(ctx, env, l) })
+		wg.Go(func() { errc <- serveTCP(ctx, env, l, "rtsp", serveRTSPConn) })
+	}
+	if c.Options.SDKPort > 0 {
+		l, err := env.NS.Listen("tcp4", fmt.Sprintf(":%d", c.Options.SDKPort))
+		if err != nil {
+			return fmt.Errorf("camera sdk listen: %w", err)
+		}
+		defer context.AfterFunc(ctx, func() { l.Close() })()
+		defer l.Close()
+		wg.Go(func() { errc <- serveTCP(ctx, env, l, "sdk", c.serveSDKConn) })
 	}
 	wg.Wait()
 	close(errc)
@@ -107,10 +121,12 @@ func serveSIP(ctx context.Context, env *devices.Env, pc net.PacketConn) error {
 			continue
 		}
 		env.Log.Info("camera.sip", "from", src.String(), "method", req.Method)
+		env.Log.Info("camera.sip_" + devices.Group(env.Node))
 	}
 }
 
-func serveRTSP(ctx context.Context, env *devices.Env, l net.Listener) error {
+// serveTCP accepts connections on l and serves each with serve until ctx ends.
+func serveTCP(ctx context.Context, env *devices.Env, l net.Listener, name string, serve func(*devices.Env, net.Conn)) error {
 	var conns sync.WaitGroup
 	defer conns.Wait()
 	for {
@@ -119,13 +135,13 @@ func serveRTSP(ctx context.Context, env *devices.Env, l net.Listener) error {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			return fmt.Errorf("camera rtsp accept: %w", err)
+			return fmt.Errorf("camera %s accept: %w", name, err)
 		}
 		conns.Go(func() {
 			defer c.Close()
 			stop := context.AfterFunc(ctx, func() { c.Close() })
 			defer stop()
-			serveRTSPConn(env, c)
+			serve(env, c)
 		})
 	}
 }
@@ -168,6 +184,7 @@ func serveRTSPConn(env *devices.Env, c net.Conn) {
 			return
 		}
 		env.Log.Info("camera.rtsp", "from", c.RemoteAddr().String(), "method", first(f))
+		env.Log.Info("camera.rtsp_" + devices.Group(env.Node))
 	}
 }
 

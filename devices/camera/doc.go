@@ -4,9 +4,14 @@
 // and MESSAGE with 200 OK sent to the packet's source address (RFC 3581
 // rport), which is what lets a trigger packet with a forged source open a
 // NAT mapping towards the platform; RTSP-style TCP (default 554) answers
-// OPTIONS and DESCRIBE. Any real camera or SIP/RTSP server can replace it as
-// an exec node. It does not do registration, media, or the vendor-SDK port.
+// OPTIONS and DESCRIBE; the vendor-SDK-like TCP port (default 8000) speaks
+// BXSDK/1, a small binary login protocol of boxlab's own documented in
+// sdk.go (no vendor's protocol is copied). Any real camera or SIP/RTSP
+// server can replace it as an exec node. It does not do registration or
+// media.
 //
-// Events: camera.sip (from, method), camera.rtsp, camera.bad_sip,
+// Events: camera.sip (from, method), camera.rtsp, camera.sdk_login (each
+// also as <event>_<home group>, e.g. camera.sip_lin), camera.sdk_denied,
+// camera.sdk_keepalive, camera.bad_sdk, camera.bad_sip,
 // camera.sip_unsupported.
 package camera

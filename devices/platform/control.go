@@ -13,6 +13,7 @@ import (
 const (
 	TypeSIP  = "sip"  // SIP/GB28181-style UDP 5060: UDP trigger packet
 	TypeRTSP = "rtsp" // RTSP TCP 554: forged TCP SYN
+	TypeSDK  = "sdk"  // vendor-SDK-like TCP 8000 (BXSDK/1, camera/sdk.go): forged TCP SYN
 )
 
 // DefaultPort is the signalling port of a camera type; 0 for an unknown type.
@@ -22,6 +23,8 @@ func DefaultPort(typ string) uint16 {
 		return 5060
 	case TypeRTSP:
 		return 554
+	case TypeSDK:
+		return 8000
 	}
 	return 0
 }
@@ -75,7 +78,7 @@ func ParseRegister(b []byte) (Register, error) {
 		ap, typ, ok := strings.Cut(c, "/")
 		addr, err := netip.ParseAddrPort(ap)
 		if !ok || err != nil || !addr.Addr().Is4() || addr.Port() == 0 || DefaultPort(typ) == 0 {
-			return Register{}, fmt.Errorf("%w: camera %q; want <ipv4>:<port>/<sip|rtsp>", ErrRegister, c)
+			return Register{}, fmt.Errorf("%w: camera %q; want <ipv4>:<port>/<sip|rtsp|sdk>", ErrRegister, c)
 		}
 		r.Cameras = append(r.Cameras, Reported{Addr: addr, Type: typ})
 	}

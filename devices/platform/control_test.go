@@ -38,3 +38,18 @@ func FuzzParseRegister(f *testing.F) {
 		}
 	})
 }
+
+func TestViaHasRport(t *testing.T) {
+	for via, want := range map[string]bool{
+		"SIP/2.0/UDP 198.19.0.2:5070;branch=z9hG4bK1;rport=5060;received=198.19.0.2": true,
+		"SIP/2.0/UDP 198.19.0.2:5070;branch=z9hG4bK1;received=198.19.0.2;rport=5060": true,
+		"SIP/2.0/UDP 198.19.0.2:5070;branch=z9hG4bK1;rport;received=198.19.0.2":      false,
+		"SIP/2.0/UDP 198.19.0.2:5070;branch=z9hG4bK1;rport=5060":                     false,
+		"SIP/2.0/UDP 198.19.0.2:5070;branch=z9hG4bK1":                                false,
+		"": false,
+	} {
+		if got := viaHasRport(via); got != want {
+			t.Errorf("RFC 3581 §4: viaHasRport(%q) = %v, want %v", via, got, want)
+		}
+	}
+}

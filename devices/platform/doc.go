@@ -13,8 +13,11 @@
 // period so the camera's answers hold the NAT mapping (S10). For RTSP
 // cameras the trigger forges a TCP SYN and the platform completes, from user
 // space, the handshake it did not start (tcp.go explains the raw socket and
-// the nftables rule that silences the kernel's RSTs), then exchanges an RTSP
-// OPTIONS over it.
+// the nftables rule that silences the kernel's RSTs), then speaks over it
+// (dialogue.go): RTSP OPTIONS and DESCRIBE pipelined to an rtsp camera, a
+// BXSDK/1 login (camera/sdk.go) to an sdk camera. Option via_port writes
+// another port than the source port in the Via of its requests, to check
+// that cameras honour rport (RFC 3581 §4).
 //
 // A camera lost to unanswered keepalives is connected again through its
 // trigger at the trigger's next registration refresh (platform.reconnect);
@@ -34,5 +37,10 @@
 // platform.keepalive_ok(_<group>), platform.camera_lost(_<group>) with
 // silence, platform.reconnect, platform.untranslated (a UDP answer from the
 // camera's private address), platform.tcp_untranslated(_<group>) (a
-// SYN-ACK that left its home without NAT), platform.rtsp_ok.
+// SYN-ACK that left its home without NAT), platform.rtsp_ok,
+// platform.rtsp_refused, platform.rtsp_describe_ok,
+// platform.rtsp_describe_failed, platform.bad_rtsp, platform.sdk_login_ok,
+// platform.sdk_login_denied, platform.bad_sdk, platform.message_ok (the
+// camera answered the MESSAGE of S9), platform.rport_missing (a first
+// answer whose Via lacks rport=<port> and received=).
 package platform

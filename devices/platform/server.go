@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,13 +36,19 @@ type Options struct {
 	LostAfter int               `yaml:"lost_after"` // keepalives unanswered before a camera is lost; default 3
 	Timeout   scenario.Duration `yaml:"timeout"`    // wait for the camera's answer per attempt; default 3s
 	Retries   int               `yaml:"retries"`    // attempts after the first; default 2
+	// ViaPort is the port written in the Via sent-by of the requests sent
+	// to cameras; 0 = sip_port. Another port checks that cameras honour
+	// rport (RFC 3581 §4): their answers must go to the packet's source port.
+	ViaPort     int    `yaml:"via_port"`
+	SDKUser     string `yaml:"sdk_user"`     // BXSDK/1 login for sdk cameras; default admin
+	SDKPassword string `yaml:"sdk_password"` // default admin
 }
 
 // DefaultOptions are the platform's defaults.
 func DefaultOptions() *Options {
 	return &Options{Port: 5080, SIPPort: 5060, TCPPort: 40000, Users: map[string]string{"trigger": "secret"},
 		Expires: scenario.Duration(30 * time.Second), Keepalive: scenario.Duration(10 * time.Second), LostAfter: 3,
-		Timeout: scenario.Duration(3 * time.Second), Retries: 2}
+		Timeout: scenario.Duration(3 * time.Second), Retries: 2, SDKUser: "admin", SDKPassword: "admin"}
 }
 
 // Check validates the options.
@@ -50,13 +57,16 @@ func (o *Options) Check(*scenario.Scenario) []scenario.FieldError {
 	for _, p := range []struct {
 		name string
 		v    int
-	}{{"port", o.Port}, {"sip_port", o.SIPPort}} {
+	}{{"port", o.Port}, {"sip_port", o.SIPPort}, {"via_port", max(o.ViaPort, 1)}} {
 		if p.v < 1 || p.v > 65535 {
 			errs = append(errs, scenario.FieldError{Field: p.name, Msg: fmt.Sprintf("want a port 1..65535; got %d", p.v)})
 		}
 	}
 	if o.TCPPort < 1 || o.TCPPort > 65535-tcpPorts {
 		errs = append(errs, scenario.FieldError{Field: "tcp_port", Msg: fmt.Sprintf("want a port 1..%d; got %d", 65535-tcpPorts, o.TCPPort)})
+	}
+	if len(o.SDKUser) > 120 || len(o.SDKPassword) > 120 {
+		errs = append(errs, scenario.FieldError{Field: "sdk_user", Msg: "want a BXSDK user and password of at most 120 bytes each"})
 	}
 	if len(o.Users) == 0 {
 		errs = append(errs, scenario.FieldError{Field: "users", Msg: "want at least one user: password"})
@@ -254,9 +264,9 @@ func (s *Server) indicate(r *resource) error {
 		cseq := r.cseq
 		r.mu.Unlock()
 		in.PD1 = camera.SIPRequest("OPTIONS", fmt.Sprintf("sip:camera@%s", r.cam.Addr), s.via(r), r.id, cseq, "")
-	case TypeRTSP:
+	case TypeRTSP, TypeSDK:
 		in.Command = SendTCPSyn
-		in.Server = netip.AddrPortFrom(s.env.Addr, s.tcp.expect(r))
+		in.Server = netip.AddrPortFrom(s.env.Addr, s.tcp.expect(r, s.newDialogue(r.cam.Type, r.cam.Addr.String())))
 	}
 	b, err := in.Marshal()
 	if err != nil {
@@ -276,7 +286,11 @@ func (s *Server) indicate(r *resource) error {
 }
 
 func (s *Server) via(r *resource) string {
-	return fmt.Sprintf("SIP/2.0/UDP %s:%d;branch=z9hG4bK%s;rport", s.env.Addr, s.Options.SIPPort, r.id)
+	port := s.Options.ViaPort
+	if port == 0 {
+		port = s.Options.SIPPort
+	}
+	return fmt.Sprintf("SIP/2.0/UDP %s:%d;branch=z9hG4bK%s;rport", s.env.Addr, port, r.id)
 }
 
 // keep sends keepalives to a connected camera's public address so its
@@ -355,11 +369,16 @@ func (s *Server) serveSIP(ctx context.Context) {
 			if from.Addr() == r.cam.Addr.Addr() {
 				s.env.Log.Info("platform.untranslated", "camera", r.cam.Addr.String())
 			}
+			if !viaHasRport(m.Header("via")) {
+				s.env.Log.Info("platform.rport_missing", "camera", r.cam.Addr.String(), "via", m.Header("via"))
+			}
 			msg := camera.SIPRequest("MESSAGE", fmt.Sprintf("sip:camera@%s", from), s.via(r), r.id, cseq, "connected")
 			s.sip.WriteToUDPAddrPort(msg, from)
 			close(connected)
 		case moved:
 			s.env.Log.Info("platform.camera_moved", "public", from.String())
+		case strings.HasSuffix(m.Header("cseq"), " MESSAGE"):
+			s.env.Log.Info("platform.message_ok", "public", from.String())
 		default:
 			s.env.Log.Info("platform.keepalive_ok", "public", from.String())
 			s.env.Log.Info("platform.keepalive_ok_" + group(r.node))
@@ -367,12 +386,24 @@ func (s *Server) serveSIP(ctx context.Context) {
 	}
 }
 
-var groupRE = regexp.MustCompile(`^([a-z][a-z0-9-]*?)\d+-`)
+// viaHasRport reports whether a response's Via carries the rport value and
+// received parameter RFC 3581 §4 requires of a server that got a request
+// with rport.
+func viaHasRport(via string) bool {
+	var rport, received bool
+	for _, p := range strings.Split(via, ";")[1:] {
+		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+		switch strings.ToLower(k) {
+		case "rport":
+			_, err := strconv.ParseUint(v, 10, 16)
+			rport = err == nil
+		case "received":
+			_, err := netip.ParseAddr(v)
+			received = err == nil
+		}
+	}
+	return rport && received
+}
 
 // group is the home group of a node name (lin3-trigger0 → lin).
-func group(node string) string {
-	if m := groupRE.FindStringSubmatch(node); m != nil {
-		return m[1]
-	}
-	return "other"
-}
+func group(node string) string { return devices.Group(node) }

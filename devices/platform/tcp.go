@@ -1,7 +1,6 @@
 package platform
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -47,7 +46,9 @@ type tcpSide struct {
 type tcpAttempt struct {
 	r        *resource
 	seq, ack uint32 // ours and the camera's next sequence numbers
+	dlg      dialogue
 	request  []byte
+	got      bool // the camera sent payload: it has our request
 	sent     bool
 	done     bool
 	reported bool
@@ -84,13 +85,12 @@ func (t *tcpSide) Close() error {
 }
 
 // expect allocates the platform port of a new SYN attempt for r.
-func (t *tcpSide) expect(r *resource) uint16 {
+func (t *tcpSide) expect(r *resource, dlg dialogue) uint16 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	port := t.base + uint16(t.next%tcpPorts)
 	t.next++
-	host := r.cam.Addr.Addr().String()
-	t.attempts[port] = &tcpAttempt{r: r, request: fmt.Appendf(nil, "OPTIONS rtsp://%s:%d/ RTSP/1.0\r\nCSeq: 1\r\n\r\n", host, r.cam.Addr.Port())}
+	t.attempts[port] = &tcpAttempt{r: r, dlg: dlg, request: dlg.request()}
 	return port
 }
 
@@ -157,11 +157,19 @@ func (t *tcpSide) segment(b []byte) {
 			t.wg.Go(func() { t.retransmit(a, port, ip.SrcIP, tcp.SrcPort) })
 		}
 	case a.sent && len(tcp.Payload) > 0:
-		a.ack = tcp.Seq + uint32(len(tcp.Payload))
+		if tcp.Seq != a.ack { // out of order or a retransmission: ACK what we have
+			t.send(ip.SrcIP, tcp.SrcPort, tcp.DstPort, a.seq+uint32(len(a.request)), a.ack, false, nil)
+			return
+		}
+		a.ack += uint32(len(tcp.Payload))
+		a.got = true
 		t.send(ip.SrcIP, tcp.SrcPort, tcp.DstPort, a.seq+uint32(len(a.request)), a.ack, false, nil)
-		if bytes.HasPrefix(tcp.Payload, []byte("RTSP/1.0 200")) {
-			a.done = true
-			t.env.Log.Info("platform.rtsp_ok", "public", src.String())
+		events, connected, done := a.dlg.feed(tcp.Payload)
+		a.done = done
+		for _, e := range events {
+			t.env.Log.Info(e, "public", src.String(), "camera", a.r.cam.Addr.String())
+		}
+		if connected {
 			a.r.mu.Lock()
 			select {
 			case <-a.r.connected: // an earlier attempt of this camera got there first
@@ -185,7 +193,7 @@ func (t *tcpSide) retransmit(a *tcpAttempt, port uint16, dst []byte, dport layer
 		case <-time.After(rto):
 		}
 		t.mu.Lock()
-		done, seq, ack := a.done || t.attempts[port] != a, a.seq, a.ack
+		done, seq, ack := a.done || a.got || t.attempts[port] != a, a.seq, a.ack
 		t.mu.Unlock()
 		if done {
 			return

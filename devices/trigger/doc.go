@@ -12,6 +12,7 @@
 // It does not discover cameras (no WS-Discovery or ARP scan) and forges only
 // towards cameras it reported.
 //
-// Events: trigger.registered, trigger.refused, trigger.forged,
+// Events: trigger.registered, trigger.refused, trigger.forged (each also as
+// <event>_<home group>, e.g. trigger.refused_lin, for per-home assertions),
 // trigger.bad_indication, trigger.unknown_camera, trigger.forge_error.
 package trigger

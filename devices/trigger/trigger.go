@@ -28,7 +28,7 @@ func Roles() []devices.Role {
 // Camera is one camera of the trigger's home, by private address and type.
 type Camera struct {
 	Addr string `yaml:"addr"` // private IPv4 of the camera, e.g. 192.168.1.101
-	Type string `yaml:"type"` // sip or rtsp (fixes the port)
+	Type string `yaml:"type"` // sip, rtsp or sdk (fixes the port: 5060, 554, 8000)
 	Port int    `yaml:"port"` // overrides the type's port
 }
 
@@ -74,7 +74,7 @@ func (o *Options) reported() ([]platform.Reported, error) {
 		}
 		port := platform.DefaultPort(c.Type)
 		if port == 0 {
-			return nil, fmt.Errorf("camera %d: type %q; want sip or rtsp", i, c.Type)
+			return nil, fmt.Errorf("camera %d: type %q; want sip, rtsp or sdk", i, c.Type)
 		}
 		if c.Port != 0 {
 			if c.Port < 1 || c.Port > 65535 {
@@ -155,11 +155,13 @@ func (t *Trigger) receive(ctx context.Context, env *devices.Env, c *net.UDPConn,
 		if _, ok := platform.ParseOK(b); ok {
 			if !registered.Swap(true) {
 				env.Log.Info("trigger.registered", "cameras", len(cams))
+				env.Log.Info("trigger.registered_" + devices.Group(env.Node))
 			}
 			continue
 		}
 		if len(b) > 0 && b[0] == 'D' {
 			env.Log.Info("trigger.refused", "reason", string(b))
+			env.Log.Info("trigger.refused_" + devices.Group(env.Node))
 			continue
 		}
 		in, err := platform.ParseIndication(b)
@@ -177,6 +179,7 @@ func (t *Trigger) receive(ctx context.Context, env *devices.Env, c *net.UDPConn,
 			continue
 		}
 		env.Log.Info("trigger.forged", "camera", in.Camera.String(), "source", src.String(), "command", in.Command.String())
+		env.Log.Info("trigger.forged_" + devices.Group(env.Node))
 	}
 }
 

@@ -67,7 +67,7 @@ func (s *Server) Finish(ctx context.Context, env *devices.Env) error {
 	if err := s.db.checkpoint(ctx); err != nil {
 		return fmt.Errorf("ratings-server: checkpoint: %w", err)
 	}
-	env.Log.Info("ratings.store", "db_bytes", float64(s.db.size()), "records", float64(len(server)))
+	env.Log.Info("ratings.store", "db_bytes", float64(s.db.size(ctx)), "records", float64(len(server)))
 	return nil
 }
 

@@ -9,12 +9,16 @@
 //
 // The server authenticates reports with HTTP Digest (package digest) and
 // stores sessions, viewing records and subscriptions in SQLite
-// (modernc.org/sqlite, WAL, under the run's output folder). Every write goes
-// through one committer goroutine with group commit (store.go): a report is
-// acknowledged only after the transaction holding it committed. With sync
-// full (the default) the WAL is fsynced at each commit, so an acknowledged
-// record survives a crash and a power loss; with sync normal it survives a
-// crash of the server process only. Retries are answered idempotently.
+// (modernc.org/sqlite, WAL, under the run's output folder) or, when the
+// dsn option is given, in PostgreSQL (jackc/pgx, one schema per server
+// node; store_postgres.go), with the same tables and statements. Every
+// write goes through one committer goroutine with group commit (store.go):
+// a report is acknowledged only after the transaction holding it
+// committed. With sync full (the default) the WAL is fsynced at each
+// commit, so an acknowledged record survives a crash and a power loss;
+// with sync normal it survives a crash of the server process only. Retries
+// are answered idempotently (ON CONFLICT DO NOTHING and updates guarded by
+// IS NULL, on both databases).
 //
 // Over the control channel (authenticated by an HMAC of the password and a
 // server nonce) the server marks terminals online, polls them "are you
@@ -30,7 +34,7 @@
 // records (PollFigure) and its interactive tallies with the votes the
 // viewers sent; compare.go lists the events.
 //
-// It does not do: PostgreSQL; an HTTP API for operators to change
+// It does not do: an HTTP API for operators to change
 // subscriptions (only terminals change them); persistence of polls and
 // interaction items across a restart (they live in memory; a restarted
 // server starts new ones); extra reports at rating-window edges (windows,

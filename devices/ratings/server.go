@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/boxlab/boxlab/devices"
 	"github.com/boxlab/boxlab/devices/httpauth/digest"
 	"github.com/boxlab/boxlab/devices/ratings/audience"
@@ -30,7 +32,7 @@ const reportPath = "/report"
 // Roles is the ratings-server role.
 func Roles() []devices.Role {
 	return []devices.Role{{Name: "ratings-server",
-		Doc:     "seed 004 audience-ratings server: LogReport over HTTP with Digest auth, service guide, content stream, SQLite",
+		Doc:     "seed 004 audience-ratings server: LogReport over HTTP with Digest auth, service guide, content stream, SQLite or PostgreSQL",
 		Options: func() any { return DefaultServerOptions() },
 		New:     func(o any) (devices.Device, error) { return &Server{Options: *o.(*ServerOptions)}, nil }}}
 }
@@ -50,6 +52,10 @@ type ServerOptions struct {
 	Horizon    scenario.Duration `yaml:"horizon"`     // how far the guide lists programmes; default 1h
 	Windows    []WindowOption    `yaml:"windows"`     // rating windows (method A)
 	Sync       string            `yaml:"sync"`        // store durability: full (fsync per group commit; default) or normal (survives a process crash only)
+	// DSN selects PostgreSQL instead of the embedded SQLite file: a libpq
+	// connection string or URL (e.g. "host=/run/pg dbname=boxlab"), dialled
+	// from boxlab's own namespace. Tables live in schema PostgresSchema(node).
+	DSN string `yaml:"dsn"`
 	// Method B (seed 004 §7): online terminals keep a control channel open.
 	ControlPort int               `yaml:"control_port"` // TCP control channel; default 8555
 	Poll        scenario.Duration `yaml:"poll"`         // poll online terminals "are you watching?" this often; 0: never
@@ -115,6 +121,11 @@ func (o *ServerOptions) Check(*scenario.Scenario) []scenario.FieldError {
 	if o.Sync != SyncFull && o.Sync != SyncNormal {
 		add("sync", "want full or normal; got %q", o.Sync)
 	}
+	if o.DSN != "" {
+		if _, err := pgx.ParseConfig(o.DSN); err != nil {
+			add("dsn", "want a PostgreSQL connection string (host=... dbname=...) or postgres:// URL: %v", err)
+		}
+	}
 	if o.MinViewing < 0 {
 		add("min_viewing", "want a duration >= 0")
 	}
@@ -172,10 +183,18 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 	s.guideMu.Lock()
 	s.guide = s.Options.guide()
 	s.guideMu.Unlock()
-	db, err := openStore(filepath.Join(env.OutDir, env.Node+"-ratings.db"), strconv.FormatInt(env.Clock.Start().UnixNano(), 10), s.Options.Sync)
+	run := strconv.FormatInt(env.Clock.Start().UnixNano(), 10)
+	var db *store
+	var err error
+	if s.Options.DSN != "" {
+		db, err = openPostgres(s.Options.DSN, PostgresSchema(env.Node), run, s.Options.Sync)
+	} else {
+		db, err = openStore(filepath.Join(env.OutDir, env.Node+"-ratings.db"), run, s.Options.Sync)
+	}
 	if err != nil {
 		return err
 	}
+	env.Log.Info("ratings.store_open", "backend", db.backend())
 	s.db = db
 	defer db.close()
 	s.auth = digest.NewServer(s.Options.Realm, s.password, s.simNow, time.Duration(s.Options.NonceTTL))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,7 +24,8 @@ import (
 // covers every write that arrived while the previous one ran. Reads use a
 // separate pool of read-only connections and see committed data only.
 type store struct {
-	path     string
+	path     string // SQLite: the database file; PostgreSQL: ""
+	pg       bool   // PostgreSQL (store_postgres.go) instead of SQLite
 	w, r     *sql.DB
 	stmts    map[string]*sql.Stmt
 	ops      chan *op
@@ -54,28 +56,33 @@ const maxGroup = 512
 // errClosed answers writes that arrive after close began.
 var errClosed = errors.New("ratings store closed")
 
-const schema = `
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions(
-	id TEXT PRIMARY KEY, user TEXT NOT NULL, service TEXT NOT NULL, program TEXT NOT NULL,
-	first_ms INTEGER NOT NULL, last_ms INTEGER);
-CREATE TABLE IF NOT EXISTS viewings(
-	session TEXT PRIMARY KEY REFERENCES sessions(id), user TEXT NOT NULL, service TEXT NOT NULL,
-	program TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER,
-	login_ms INTEGER NOT NULL, logout_ms INTEGER);
-CREATE TABLE IF NOT EXISTS subscriptions(user TEXT NOT NULL, service TEXT NOT NULL, PRIMARY KEY(user, service));
-`
+// schema is the store's tables, the same on SQLite and PostgreSQL (BIGINT
+// is SQLite's INTEGER; "user" is quoted: PostgreSQL reserves it).
+var schema = []string{
+	`CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS sessions(
+	id TEXT PRIMARY KEY, "user" TEXT NOT NULL, service TEXT NOT NULL, program TEXT NOT NULL,
+	first_ms BIGINT NOT NULL, last_ms BIGINT)`,
+	`CREATE TABLE IF NOT EXISTS viewings(
+	session TEXT PRIMARY KEY REFERENCES sessions(id), "user" TEXT NOT NULL, service TEXT NOT NULL,
+	program TEXT NOT NULL, start_ms BIGINT NOT NULL, end_ms BIGINT,
+	login_ms BIGINT NOT NULL, logout_ms BIGINT)`,
+	`CREATE TABLE IF NOT EXISTS subscriptions("user" TEXT NOT NULL, service TEXT NOT NULL, PRIMARY KEY("user", service))`,
+}
 
-// The write statements, prepared once on the write connection.
+// The write statements, prepared once on the write connection. Written
+// with ? placeholders (q rewrites them for PostgreSQL) and the upsert
+// syntax both databases share (ON CONFLICT ... DO NOTHING), so a retried
+// write is a no-op on either.
 var writeSQL = map[string]string{
-	"addSession":  `INSERT INTO sessions(id, user, service, program, first_ms) VALUES(?, ?, ?, ?, ?)`,
+	"addSession":  `INSERT INTO sessions(id, "user", service, program, first_ms) VALUES(?, ?, ?, ?, ?)`,
 	"endSession":  `UPDATE sessions SET last_ms = ? WHERE id = ? AND last_ms IS NULL`,
 	"lastFrame":   `SELECT last_ms FROM sessions WHERE id = ?`,
-	"logIn":       `INSERT OR IGNORE INTO viewings(session, user, service, program, start_ms, login_ms) VALUES(?, ?, ?, ?, ?, ?)`,
+	"logIn":       `INSERT INTO viewings(session, "user", service, program, start_ms, login_ms) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(session) DO NOTHING`,
 	"logOut":      `UPDATE viewings SET end_ms = ?, logout_ms = ? WHERE session = ? AND end_ms IS NULL`,
 	"hasViewing":  `SELECT 1 FROM viewings WHERE session = ?`,
-	"subscribe":   `INSERT OR IGNORE INTO subscriptions(user, service) VALUES(?, ?)`,
-	"unsubscribe": `DELETE FROM subscriptions WHERE user = ? AND service = ?`,
+	"subscribe":   `INSERT INTO subscriptions("user", service) VALUES(?, ?) ON CONFLICT("user", service) DO NOTHING`,
+	"unsubscribe": `DELETE FROM subscriptions WHERE "user" = ? AND service = ?`,
 }
 
 // Durability levels of the store (ServerOptions.Sync).
@@ -107,19 +114,14 @@ func openStore(path, run, sync string) (*store, error) {
 	w.SetMaxOpenConns(1) // the committer's connection; SQLite has one writer anyway
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	s := &store{path: path, w: w, stmts: map[string]*sql.Stmt{}, ops: make(chan *op, 4*maxGroup),
-		quit: make(chan struct{}), done: make(chan struct{}), cache: map[string]session{}}
+	s := newStore(path, false, w)
 	if err := s.init(run); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("ratings store %s: %w", path, err)
 	}
-	for name, q := range writeSQL {
-		st, err := w.Prepare(q)
-		if err != nil {
-			w.Close()
-			return nil, fmt.Errorf("ratings store %s: prepare %s: %w", path, name, err)
-		}
-		s.stmts[name] = st
+	if err := s.prepare(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("ratings store %s: %w", path, err)
 	}
 	s.r, err = sql.Open("sqlite", "file:"+path+"?_pragma=query_only(1)"+common)
 	if err != nil {
@@ -136,11 +138,57 @@ func openStore(path, run, sync string) (*store, error) {
 	return s, nil
 }
 
+// backend names the database: sqlite or postgres.
+func (s *store) backend() string {
+	if s.pg {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// newStore is a store on the write and read pools w and r, not started.
+func newStore(path string, pg bool, w *sql.DB) *store {
+	return &store{path: path, pg: pg, w: w, stmts: map[string]*sql.Stmt{}, ops: make(chan *op, 4*maxGroup),
+		quit: make(chan struct{}), done: make(chan struct{}), cache: map[string]session{}}
+}
+
+// prepare prepares the write statements on the write connection.
+func (s *store) prepare() error {
+	for name, text := range writeSQL {
+		st, err := s.w.Prepare(s.q(text))
+		if err != nil {
+			return fmt.Errorf("prepare %s: %w", name, err)
+		}
+		s.stmts[name] = st
+	}
+	return nil
+}
+
+// q adapts a statement written with ? placeholders to the database:
+// PostgreSQL numbers them ($1, $2, ...). No statement here has a ? in a
+// string literal.
+func (s *store) q(text string) string {
+	if !s.pg {
+		return text
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range text {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 // warm loads the sessions that may still be reported on (no closed
 // viewing yet) into the cache, so reports after a restart need no reads.
 func (s *store) warm() error {
-	rows, err := s.r.Query(`SELECT s.id, s.user, s.service, s.program, s.first_ms, s.last_ms FROM sessions s
-		LEFT JOIN viewings v ON v.session = s.id WHERE v.end_ms IS NULL LIMIT ?`, maxCache)
+	rows, err := s.r.Query(s.q(`SELECT s.id, s."user", s.service, s.program, s.first_ms, s.last_ms FROM sessions s
+		LEFT JOIN viewings v ON v.session = s.id WHERE v.end_ms IS NULL LIMIT ?`), maxCache)
 	if err != nil {
 		return err
 	}
@@ -158,20 +206,36 @@ func (s *store) warm() error {
 	return rows.Err()
 }
 
+// init creates the tables and empties them if they hold another run's
+// records (the run id in meta differs), in one transaction.
 func (s *store) init(run string) error {
-	if _, err := s.w.Exec(schema); err != nil {
+	tx, err := s.w.Begin()
+	if err != nil {
 		return err
 	}
+	defer tx.Rollback()
+	for _, st := range schema {
+		if _, err := tx.Exec(st); err != nil {
+			return fmt.Errorf("schema: %w", err)
+		}
+	}
 	var old string
-	err := s.w.QueryRow(`SELECT value FROM meta WHERE key='run'`).Scan(&old)
+	err = tx.QueryRow(`SELECT value FROM meta WHERE key = 'run'`).Scan(&old)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
 	if old == run {
-		return nil
+		return tx.Commit()
 	}
-	_, err = s.w.Exec(`DELETE FROM viewings; DELETE FROM sessions; DELETE FROM subscriptions; INSERT OR REPLACE INTO meta(key, value) VALUES('run', ?)`, run)
-	return err
+	for _, st := range []string{`DELETE FROM viewings`, `DELETE FROM sessions`, `DELETE FROM subscriptions`} {
+		if _, err := tx.Exec(st); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.Exec(s.q(`INSERT INTO meta(key, value) VALUES('run', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`), run); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // close stops the committer (a write not committed yet fails; it was never
@@ -181,7 +245,11 @@ func (s *store) close() error {
 	for _, st := range s.stmts {
 		st.Close()
 	}
-	return errors.Join(s.r.Close(), s.w.Close())
+	var rerr error
+	if s.r != nil {
+		rerr = s.r.Close()
+	}
+	return errors.Join(rerr, s.w.Close())
 }
 
 // stop ends the committer: queued writes fail, the group in progress
@@ -223,7 +291,7 @@ func (s *store) run(group []*op) {
 	tx, err := s.w.Begin()
 	if err == nil {
 		for i, o := range group {
-			errs[i] = o.fn(tx)
+			errs[i] = s.apply(tx, o.fn)
 		}
 		err = tx.Commit()
 	}
@@ -233,6 +301,27 @@ func (s *store) run(group []*op) {
 		}
 		o.err <- errs[i]
 	}
+}
+
+// apply runs one write of a group. On PostgreSQL a failed statement aborts
+// the whole transaction, so each write runs under a savepoint and a failed
+// one is rolled back alone, as SQLite does by itself: one bad write never
+// fails the others of its group.
+func (s *store) apply(tx *sql.Tx, fn func(tx *sql.Tx) error) error {
+	if !s.pg {
+		return fn(tx)
+	}
+	if _, err := tx.Exec(`SAVEPOINT w`); err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		if _, rerr := tx.Exec(`ROLLBACK TO SAVEPOINT w`); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	_, err := tx.Exec(`RELEASE SAVEPOINT w`)
+	return err
 }
 
 func (s *store) failWaiting() {
@@ -341,7 +430,7 @@ func (s *store) readSession(ctx context.Context, id string) (session, bool, erro
 	ss := session{id: id}
 	var first int64
 	var last sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT user, service, program, first_ms, last_ms FROM sessions WHERE id = ?`, id).
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT "user", service, program, first_ms, last_ms FROM sessions WHERE id = ?`), id).
 		Scan(&ss.user, &ss.service, &ss.program, &first, &last)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ss, false, nil
@@ -427,16 +516,16 @@ func (s *store) setSubscription(ctx context.Context, user, service string, on bo
 
 // subscriptions lists user's subscribed services, sorted.
 func (s *store) subscriptions(ctx context.Context, user string) ([]string, error) {
-	return s.strings(ctx, `SELECT service FROM subscriptions WHERE user = ? ORDER BY service`, user)
+	return s.strings(ctx, `SELECT service FROM subscriptions WHERE "user" = ? ORDER BY service`, user)
 }
 
 // watchers lists the users with an open viewing (logged in, not out) of service.
 func (s *store) watchers(ctx context.Context, service string) ([]string, error) {
-	return s.strings(ctx, `SELECT DISTINCT user FROM viewings WHERE service = ? AND end_ms IS NULL ORDER BY user`, service)
+	return s.strings(ctx, `SELECT DISTINCT "user" FROM viewings WHERE service = ? AND end_ms IS NULL ORDER BY "user"`, service)
 }
 
 func (s *store) strings(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	rows, err := s.r.QueryContext(ctx, s.q(q), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -454,7 +543,7 @@ func (s *store) strings(ctx context.Context, q string, args ...any) ([]string, e
 
 // viewings lists every viewing record.
 func (s *store) viewings(ctx context.Context) ([]audience.Viewing, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT session, user, service, program, start_ms, end_ms FROM viewings ORDER BY start_ms, session`)
+	rows, err := s.r.QueryContext(ctx, `SELECT session, "user", service, program, start_ms, end_ms FROM viewings ORDER BY start_ms, session`)
 	if err != nil {
 		return nil, err
 	}
@@ -474,14 +563,24 @@ func (s *store) viewings(ctx context.Context) ([]audience.Viewing, error) {
 }
 
 // checkpoint moves the WAL into the database file and truncates it (the
-// committer waits meanwhile: it shares the one write connection).
+// committer waits meanwhile: it shares the one write connection). On
+// PostgreSQL the server checkpoints by itself: nothing to do.
 func (s *store) checkpoint(ctx context.Context) error {
+	if s.pg {
+		return nil
+	}
 	_, err := s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return err
 }
 
-// size is the bytes of the database file and its WAL.
-func (s *store) size() int64 { return fileSize(s.path) + fileSize(s.path+"-wal") }
+// size is the bytes of the database file and its WAL; on PostgreSQL, of
+// the store's tables with their indexes and TOAST.
+func (s *store) size(ctx context.Context) int64 {
+	if s.pg {
+		return s.pgSize(ctx)
+	}
+	return fileSize(s.path) + fileSize(s.path+"-wal")
+}
 
 func fileSize(p string) int64 {
 	fi, err := os.Stat(p)

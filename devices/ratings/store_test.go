@@ -4,15 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
 
 func TestStoreDurableAndIdempotent(t *testing.T) {
+	forEachBackend(t, testStoreDurableAndIdempotent)
+}
+
+func testStoreDurableAndIdempotent(t *testing.T, openStore opener) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "r.db")
-	s, err := openStore(path, "run1", SyncFull)
+	s, err := openStore("run1", SyncFull)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +34,7 @@ func TestStoreDurableAndIdempotent(t *testing.T) {
 	s.close()
 
 	// A restart within the run keeps everything (no acknowledged record lost).
-	s, err = openStore(path, "run1", SyncFull)
+	s, err = openStore("run1", SyncFull)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +60,8 @@ func TestStoreDurableAndIdempotent(t *testing.T) {
 	}
 	s.close()
 
-	// A file left by another run is emptied.
-	s, err = openStore(path, "run2", SyncFull)
+	// A file (schema) left by another run is emptied.
+	s, err = openStore("run2", SyncFull)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,9 +74,12 @@ func TestStoreDurableAndIdempotent(t *testing.T) {
 // Group commit: concurrent writes are acknowledged only once committed, so
 // every acknowledged one is there after a reopen; writes after close fail.
 func TestStoreGroupCommitConcurrent(t *testing.T) {
+	forEachBackend(t, testStoreGroupCommitConcurrent)
+}
+
+func testStoreGroupCommitConcurrent(t *testing.T, openStore opener) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "g.db")
-	s, err := openStore(path, "run1", SyncNormal)
+	s, err := openStore("run1", SyncNormal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +105,7 @@ func TestStoreGroupCommitConcurrent(t *testing.T) {
 	if err := s.addSession(ctx, session{id: "late"}); !errors.Is(err, errClosed) {
 		t.Errorf("write after close: %v; want errClosed", err)
 	}
-	s, err = openStore(path, "run1", SyncFull)
+	s, err = openStore("run1", SyncFull)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,9 +121,12 @@ func TestStoreGroupCommitConcurrent(t *testing.T) {
 // Seed 004 §1: subscriptions are durable server state (the list both sides
 // converge on), and watchers are the users with an open viewing.
 func TestStoreSubscriptionsAndWatchers(t *testing.T) {
+	forEachBackend(t, testStoreSubscriptionsAndWatchers)
+}
+
+func testStoreSubscriptionsAndWatchers(t *testing.T, openStore opener) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "s.db")
-	s, err := openStore(path, "run1", SyncFull)
+	s, err := openStore("run1", SyncFull)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +149,7 @@ func TestStoreSubscriptionsAndWatchers(t *testing.T) {
 		t.Errorf("watchers(01) = %v, %v; want [u]", w, err)
 	}
 	s.close()
-	s, err = openStore(path, "run1", SyncFull)
+	s, err = openStore("run1", SyncFull)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,5 +160,77 @@ func TestStoreSubscriptionsAndWatchers(t *testing.T) {
 	}
 	if got, _ := s.subscriptions(ctx, "nobody"); len(got) != 0 {
 		t.Errorf("a user without subscriptions has %v", got)
+	}
+}
+
+// A write that fails (here: a session id that exists) fails alone; the
+// other writes of its group commit. PostgreSQL aborts a transaction at its
+// first error, so this checks the per-write savepoints there.
+func TestStoreFailedWriteFailsAlone(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, openStore opener) {
+		ctx := context.Background()
+		s, err := openStore("run1", SyncNormal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.close()
+		dup := session{id: "dup", user: "u", service: "01", program: "01-000", first: time.Second}
+		if err := s.addSession(ctx, dup); err != nil {
+			t.Fatal(err)
+		}
+		const n = 100
+		type res struct {
+			i   int
+			err error
+		}
+		out := make(chan res, n)
+		for i := range n {
+			go func() {
+				ss := session{id: fmt.Sprintf("s%d", i), user: "u", service: "01", program: "01-000", first: time.Second}
+				if i%10 == 0 {
+					ss = dup // rejected by the primary key
+				}
+				out <- res{i, s.addSession(ctx, ss)}
+			}()
+		}
+		for range n {
+			r := <-out
+			if (r.i%10 == 0) != (r.err != nil) {
+				t.Errorf("write %d: err %v; want an error only for the duplicate ids", r.i, r.err)
+			}
+		}
+		for i := 1; i < n; i += 10 {
+			if _, ok, err := s.readSession(ctx, fmt.Sprintf("s%d", i)); !ok || err != nil {
+				t.Errorf("session s%d not committed: %v", i, err)
+			}
+		}
+	})
+}
+
+func TestStorePlaceholders(t *testing.T) {
+	pg, lite := &store{pg: true}, &store{}
+	for _, c := range []struct{ in, pg string }{
+		{`SELECT 1`, `SELECT 1`},
+		{`UPDATE v SET a = ?, b = ? WHERE c = ?`, `UPDATE v SET a = $1, b = $2 WHERE c = $3`},
+		{`INSERT INTO x("user") VALUES(?) ON CONFLICT DO NOTHING`, `INSERT INTO x("user") VALUES($1) ON CONFLICT DO NOTHING`},
+	} {
+		if got := pg.q(c.in); got != c.pg {
+			t.Errorf("postgres q(%q) = %q; want %q", c.in, got, c.pg)
+		}
+		if got := lite.q(c.in); got != c.in {
+			t.Errorf("sqlite q(%q) = %q; want it unchanged", c.in, got)
+		}
+	}
+}
+
+func TestPostgresSchema(t *testing.T) {
+	for _, c := range []struct{ node, want string }{
+		{"ratings", "ratings_ratings"},
+		{"Ratings-2.x", "ratings_ratings_2_x"},
+		{strings.Repeat("a", 80), "ratings_" + strings.Repeat("a", 55)},
+	} {
+		if got := PostgresSchema(c.node); got != c.want {
+			t.Errorf("PostgresSchema(%q) = %q; want %q", c.node, got, c.want)
+		}
 	}
 }

@@ -101,11 +101,48 @@ var ErrUnwrap = errors.New("rendezvous: session key does not unwrap (wrong passw
 func offerAD(b []byte) []byte { return b[:len(b)-WrapNonce-WrappedLen] }
 
 // SealOffer marshals an offer with the session key sealed under the
-// recipient's wrap key (XChaCha20-Poly1305, random nonce from rnd).
+// recipient's wrap key (XChaCha20-Poly1305, fresh random nonce from rnd).
 func SealOffer(m *Msg, wrap, sessionKey [32]byte, rnd io.Reader) ([]byte, error) {
 	m.Type = TOffer
+	return sealWrapped(m, wrap, sessionKey, rnd)
+}
+
+// OpenOffer unwraps the session key of the marshalled offer b under wrap.
+func OpenOffer(b []byte, wrap [32]byte) ([32]byte, error) { return openWrapped(b, TOffer, wrap) }
+
+// TURNDigestLen is the length of a TURN REST password's HMAC-SHA1 digest:
+// the password is its standard base64.
+const TURNDigestLen = 20
+
+// SealGrant marshals a relay grant with the TURN password's HMAC-SHA1
+// digest (zero-padded to 32 bytes) sealed under the recipient's wrap key,
+// like an offer's session key: only the device the grant is for learns the
+// password, and nothing in the grant can be changed on the way.
+func SealGrant(m *Msg, wrap [32]byte, digest [TURNDigestLen]byte, rnd io.Reader) ([]byte, error) {
+	m.Type = TRelayGrant
+	var secret [32]byte
+	copy(secret[:], digest[:])
+	return sealWrapped(m, wrap, secret, rnd)
+}
+
+// OpenGrant unwraps the TURN password of the marshalled relay grant b
+// under wrap: base64 of the digest, as TURN REST credentials have it.
+func OpenGrant(b []byte, wrap [32]byte) (string, error) {
+	secret, err := openWrapped(b, TRelayGrant, wrap)
+	if err != nil {
+		return "", err
+	}
+	if [32 - TURNDigestLen]byte(secret[TURNDigestLen:]) != [32 - TURNDigestLen]byte{} {
+		return "", ErrUnwrap
+	}
+	return base64.StdEncoding.EncodeToString(secret[:TURNDigestLen]), nil
+}
+
+// sealWrapped marshals m (an offer or a grant, both ending in wrap nonce
+// and wrapped secret) with secret sealed under wrap.
+func sealWrapped(m *Msg, wrap, secret [32]byte, rnd io.Reader) ([]byte, error) {
 	if _, err := io.ReadFull(rnd, m.WrapNonce[:]); err != nil {
-		return nil, fmt.Errorf("offer nonce: %w", err)
+		return nil, fmt.Errorf("%s nonce: %w", m.Type, err)
 	}
 	m.Wrapped = [WrappedLen]byte{}
 	b, err := m.Marshal()
@@ -116,16 +153,16 @@ func SealOffer(m *Msg, wrap, sessionKey [32]byte, rnd io.Reader) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	sealed := aead.Seal(nil, m.WrapNonce[:], sessionKey[:], offerAD(b))
+	sealed := aead.Seal(nil, m.WrapNonce[:], secret[:], offerAD(b))
 	copy(b[len(b)-WrappedLen:], sealed)
 	copy(m.Wrapped[:], sealed)
 	return b, nil
 }
 
-// OpenOffer unwraps the session key of the marshalled offer b under wrap.
-func OpenOffer(b []byte, wrap [32]byte) ([32]byte, error) {
+// openWrapped unwraps the secret of the marshalled message b of type t.
+func openWrapped(b []byte, t Type, wrap [32]byte) ([32]byte, error) {
 	var key [32]byte
-	if len(b) < HeaderLen+WrapNonce+WrappedLen {
+	if len(b) < HeaderLen+WrapNonce+WrappedLen || Type(b[1]) != t {
 		return key, ErrUnwrap
 	}
 	aead, err := chacha20poly1305.NewX(wrap[:])

@@ -3,6 +3,7 @@ package rendezvous
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"net/netip"
 	"testing"
@@ -158,4 +159,35 @@ func BenchmarkSealOpen(b *testing.B) {
 			copy(dst, body)
 		}
 	})
+}
+
+func TestGrantWrapsTheTURNPassword(t *testing.T) {
+	wrap := DeriveDeviceKeys("pw", KDF{Time: 1, MemoryKiB: 64, Threads: 1}).Wrap
+	other := DeriveDeviceKeys("other", KDF{Time: 1, MemoryKiB: 64, Threads: 1}).Wrap
+	digest := [TURNDigestLen]byte{1, 2, 3, 250}
+	m := &Msg{ID: "a", Session: 5, Seq: 2, Public: netip.MustParseAddrPort("198.18.0.9:3478"), User: "1795000000:a"}
+	b, err := SealGrant(m, wrap, digest, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := OpenGrant(b, wrap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := base64.StdEncoding.EncodeToString(digest[:]); pw != want {
+		t.Fatalf("password %q, want %q", pw, want)
+	}
+	if _, err := OpenGrant(b, other); !errors.Is(err, ErrUnwrap) {
+		t.Fatalf("other device's key: %v, want ErrUnwrap", err)
+	}
+	for i := HeaderLen; i < len(b)-WrapNonce-WrappedLen; i++ { // user name, endpoint, session: all covered
+		bad := append([]byte(nil), b...)
+		bad[i] ^= 1
+		if _, err := OpenGrant(bad, wrap); err == nil {
+			t.Fatalf("byte %d altered and the grant still opens", i)
+		}
+	}
+	if _, err := OpenOffer(b, wrap); !errors.Is(err, ErrUnwrap) {
+		t.Fatal("a grant must not open as an offer")
+	}
 }

@@ -20,6 +20,17 @@ type Options struct {
 	Expires      scenario.Duration `yaml:"expires"`       // silence before the registration ends and the address is released; default 60s
 	KDF          KDFOption         `yaml:"kdf"`           // Argon2id cost announced to devices
 	Secret       string            `yaml:"secret"`        // server secret the per-device salts derive from; default boxlab
+	Relay        RelayOption       `yaml:"relay"`         // the TURN relay devices fall back to; none unless relay.server is set
+}
+
+// RelayOption names the TURN relay (a server with role turn, or any TURN
+// server with the same TURN REST shared secret) and the credentials the
+// server hands out for it.
+type RelayOption struct {
+	Server string            `yaml:"server"` // name of the relay's server node; empty: no relay
+	Port   int               `yaml:"port"`   // its UDP port; default 3478
+	Secret string            `yaml:"secret"` // TURN REST shared secret, the relay's too; default boxlab-relay
+	TTL    scenario.Duration `yaml:"ttl"`    // credential lifetime (wall clock: the relay checks it so); default 10m
 }
 
 // DeviceOption is one listed registry entry.
@@ -50,11 +61,12 @@ type KDFOption struct {
 func DefaultOptions() *Options {
 	return &Options{Port: 7700, Overlay: "10.200.0.0/16", Heartbeat: scenario.Duration(5 * time.Second),
 		Expires: scenario.Duration(60 * time.Second), Secret: "boxlab",
-		KDF: KDFOption{Time: DefaultKDF.Time, MemoryKiB: DefaultKDF.MemoryKiB, Threads: DefaultKDF.Threads}}
+		Relay: RelayOption{Port: 3478, Secret: "boxlab-relay", TTL: scenario.Duration(10 * time.Minute)},
+		KDF:   KDFOption{Time: DefaultKDF.Time, MemoryKiB: DefaultKDF.MemoryKiB, Threads: DefaultKDF.Threads}}
 }
 
 // Check validates the options.
-func (o *Options) Check(*scenario.Scenario) []scenario.FieldError {
+func (o *Options) Check(s *scenario.Scenario) []scenario.FieldError {
 	var errs []scenario.FieldError
 	add := func(f, m string, a ...any) {
 		errs = append(errs, scenario.FieldError{Field: f, Msg: fmt.Sprintf(m, a...)})
@@ -76,6 +88,17 @@ func (o *Options) Check(*scenario.Scenario) []scenario.FieldError {
 	}
 	if _, err := o.devices(); err != nil {
 		add("devices", "%v", err)
+	}
+	if r := o.Relay; r.Server != "" {
+		if s != nil && !s.HasServer(r.Server) {
+			add("relay.server", "no server named %q", r.Server)
+		}
+		if r.Port < 1 || r.Port > 65535 {
+			add("relay.port", "want a port 1..65535; got %d", r.Port)
+		}
+		if r.Secret == "" || r.TTL < scenario.Duration(time.Minute) {
+			add("relay", "want a secret and a ttl of 1m or more")
+		}
 	}
 	return errs
 }

@@ -30,13 +30,14 @@ func Roles() []devices.Role {
 type Server struct {
 	Options Options
 
-	env  *devices.Env
-	conn *net.UDPConn
-	mu   sync.Mutex
-	reg  *Registry
-	slow chan job
-	held map[uint64]heldOffer // session → the target's offer, until the caller is ready
-	busy map[string]bool      // devices with a job queued or running
+	env      *devices.Env
+	conn     *net.UDPConn
+	mu       sync.Mutex
+	reg      *Registry
+	slow     chan job
+	held     map[uint64]heldOffer    // session → the target's offer, until the caller is ready
+	sessions map[uint64]relaySession // session → its two sides, for relayWindow
+	busy     map[string]bool         // devices with a job queued or running
 }
 
 // Run serves until ctx ends.
@@ -64,7 +65,7 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 	env.Log.Info("rendezvous.start", "devices", s.reg.Len())
 	stop := context.AfterFunc(ctx, func() { s.conn.Close() })
 	defer stop()
-	s.slow, s.busy, s.held = make(chan job, slowQueue), map[string]bool{}, map[uint64]heldOffer{}
+	s.slow, s.busy, s.held, s.sessions = make(chan job, slowQueue), map[string]bool{}, map[uint64]heldOffer{}, map[uint64]relaySession{}
 	var wg sync.WaitGroup
 	wg.Go(func() { s.sweep(ctx) })
 	for range runtime.GOMAXPROCS(0) {
@@ -171,6 +172,11 @@ func (s *Server) sweep(ctx context.Context) {
 				delete(s.held, id)
 			}
 		}
+		for id, rs := range s.sessions {
+			if now-rs.at > relayWindow {
+				delete(s.sessions, id)
+			}
+		}
 		s.mu.Unlock()
 		for _, c := range changes {
 			s.env.Log.Info("rendezvous."+c.Kind, "id", c.ID, "overlay", c.Overlay.String(), "silence", c.Silence)
@@ -187,7 +193,8 @@ func (s *Server) serve(ctx context.Context) {
 		}
 		b := buf[:n]
 		m, err := Parse(b)
-		if err == nil && m.Type != THello && m.Type != TRegister && m.Type != THeartbeat && m.Type != TConnect && m.Type != TReady {
+		if err == nil && m.Type != THello && m.Type != TRegister && m.Type != THeartbeat && m.Type != TConnect && m.Type != TReady &&
+			m.Type != TRelayReq && m.Type != TRelayAddr {
 			err = fmt.Errorf("%w: %s is not for the server", ErrType, m.Type)
 		}
 		if err != nil {
@@ -261,6 +268,10 @@ func (s *Server) handle(m Msg, b []byte, from netip.AddrPort) {
 		s.connect(e, keys, m, from, now)
 	case TReady:
 		s.ready(e, m, from, now)
+	case TRelayReq:
+		s.relayRequest(e, keys, m, from, now)
+	case TRelayAddr:
+		s.relayAddr(e, m, from, now)
 	}
 }
 
@@ -376,6 +387,7 @@ func (s *Server) connect(e *Entry, keys DeviceKeys, m Msg, from netip.AddrPort, 
 	// to repeat, whatever the machine's load).
 	s.mu.Lock()
 	s.held[session] = heldOffer{caller: e.ID, target: t, b: bt, at: now}
+	s.sessions[session] = relaySession{caller: e.ID, target: t.ID, at: now}
 	s.mu.Unlock()
 	s.write(bc, from)
 	s.env.Log.Info("rendezvous.session", "id", e.ID, "target", t.ID, "caller_public", from.String(), "target_public", tPublic.String())

@@ -41,6 +41,10 @@ const (
 	TConnect      Type = 8  // device → server: id, target, seq, MAC
 	TOffer        Type = 9  // server → device: session, peer, endpoints, wrapped key
 	TReady        Type = 10 // caller → server: session, seq, MAC: my first punch has left
+	TRelayReq     Type = 11 // device → server: session, seq, MAC: punching failed, give me a relay
+	TRelayGrant   Type = 12 // server → device: session, seq, relay endpoint, TURN user name, wrapped HMAC
+	TRelayAddr    Type = 13 // device → server: session, seq, my relayed endpoint, MAC
+	TRelayPeer    Type = 14 // server → device: session, the peer's relayed endpoint, MAC
 	TSealed       Type = 16 // device ↔ device: session, seq, AEAD ciphertext
 )
 
@@ -52,7 +56,8 @@ func (t Type) String() string {
 }
 
 var typeNames = map[Type]string{THello: "hello", TChallenge: "challenge", TRegister: "register", TRegistered: "registered",
-	TRefused: "refused", THeartbeat: "heartbeat", THeartbeatAck: "heartbeat-ack", TConnect: "connect", TOffer: "offer", TReady: "ready", TSealed: "sealed"}
+	TRefused: "refused", THeartbeat: "heartbeat", THeartbeatAck: "heartbeat-ack", TConnect: "connect", TOffer: "offer", TReady: "ready",
+	TRelayReq: "relay-request", TRelayGrant: "relay-grant", TRelayAddr: "relay-addr", TRelayPeer: "relay-peer", TSealed: "sealed"}
 
 // Reason is the code of a Refused message.
 type Reason uint8
@@ -66,6 +71,9 @@ const (
 	UnknownTarget  Reason = 5 // the target is not registered at all
 	StaleChallenge Reason = 6 // the register answers no challenge the server holds
 	Replayed       Reason = 7 // a sequence number not above the last one
+	NoRelay        Reason = 8 // a relay request to a server that has no relay
+	UnknownSession Reason = 9 // a relay message for a session the device is not part of
+	maxReason             = UnknownSession
 )
 
 func (r Reason) String() string {
@@ -84,6 +92,10 @@ func (r Reason) String() string {
 		return "stale challenge"
 	case Replayed:
 		return "replayed"
+	case NoRelay:
+		return "no relay"
+	case UnknownSession:
+		return "unknown session"
 	}
 	return fmt.Sprintf("reason(%d)", uint8(r))
 }
@@ -101,21 +113,21 @@ type KDF struct {
 type Msg struct {
 	Type      Type
 	ID        string // the sender (device → server) or the recipient (server → device)
-	User      string
+	User      string // hello, register; relay grant: the TURN user name
 	Target    string // connect: the device to reach; offer: the peer
 	Text      string // refused: free text
 	Nonce     [NonceLen]byte
 	KDF       KDF
 	Reason    Reason
 	Seq       uint64         // heartbeat, connect, and their answers (refused, ack, offer to the caller)
-	Session   uint64         // offer, ready
+	Session   uint64         // offer, ready, relay messages
 	Caller    bool           // offer: the recipient asked for this session
 	Overlay   netip.Addr     // registered: own overlay address; offer: the peer's
-	Public    netip.AddrPort // registered, ack: own endpoint as the server sees it; offer: the peer's
+	Public    netip.AddrPort // registered, ack: own endpoint as the server sees it; offer: the peer's; relay grant: the TURN server; relay addr: own relayed endpoint; relay peer: the peer's
 	Heartbeat uint32         // registered: heartbeat period, ms of simulated time
 	Expires   uint32         // registered: lifetime without heartbeats, ms
 	WrapNonce [WrapNonce]byte
-	Wrapped   [WrappedLen]byte // offer: the session key sealed under the recipient's wrap key
+	Wrapped   [WrappedLen]byte // offer: the session key sealed under the recipient's wrap key; relay grant: the TURN password's HMAC
 	MAC       [MACLen]byte
 }
 
@@ -179,6 +191,30 @@ func (m *Msg) Marshal() ([]byte, error) {
 		w.str(m.ID)
 		w.u64(m.Session)
 		w.u64(m.Seq)
+		w.bytes(m.MAC[:])
+	case TRelayReq:
+		w.str(m.ID)
+		w.u64(m.Session)
+		w.u64(m.Seq)
+		w.bytes(m.MAC[:])
+	case TRelayGrant:
+		w.str(m.ID)
+		w.u64(m.Session)
+		w.u64(m.Seq)
+		w.endpoint(m.Public)
+		w.str(m.User)
+		w.bytes(m.WrapNonce[:])
+		w.bytes(m.Wrapped[:])
+	case TRelayAddr:
+		w.str(m.ID)
+		w.u64(m.Session)
+		w.u64(m.Seq)
+		w.endpoint(m.Public)
+		w.bytes(m.MAC[:])
+	case TRelayPeer:
+		w.str(m.ID)
+		w.u64(m.Session)
+		w.endpoint(m.Public)
 		w.bytes(m.MAC[:])
 	case TOffer:
 		w.str(m.ID)
@@ -259,7 +295,7 @@ func Parse(b []byte) (Msg, error) {
 	case TRefused:
 		m.Reason = Reason(r.u8())
 		m.ID, m.Seq, m.Text = r.id(), r.u64(), r.text()
-		if r.err == nil && (m.Reason < UnknownDevice || m.Reason > Replayed) {
+		if r.err == nil && (m.Reason < UnknownDevice || m.Reason > maxReason) {
 			r.fail(fmt.Sprintf("reason %d", m.Reason))
 		}
 	case THeartbeat:
@@ -276,6 +312,26 @@ func Parse(b []byte) (Msg, error) {
 		r.fixed(m.MAC[:])
 		if r.err == nil && m.Session == 0 {
 			r.fail("session 0")
+		}
+	case TRelayReq:
+		m.ID, m.Session, m.Seq = r.id(), r.u64(), r.u64()
+		r.fixed(m.MAC[:])
+	case TRelayGrant:
+		m.ID, m.Session, m.Seq, m.Public, m.User = r.id(), r.u64(), r.u64(), r.endpoint(), r.id()
+		r.fixed(m.WrapNonce[:])
+		r.fixed(m.Wrapped[:])
+		if r.err == nil && (m.Seq == 0 || !m.Public.Addr().IsGlobalUnicast() || m.Public.Port() == 0) {
+			r.fail("relay grant: want seq > 0 and a unicast relay endpoint")
+		}
+	case TRelayAddr, TRelayPeer:
+		m.ID, m.Session = r.id(), r.u64()
+		if t == TRelayAddr {
+			m.Seq = r.u64()
+		}
+		m.Public = r.endpoint()
+		r.fixed(m.MAC[:])
+		if r.err == nil && (!m.Public.Addr().IsGlobalUnicast() || m.Public.Port() == 0) {
+			r.fail("relayed endpoint: want a unicast address and a port")
 		}
 	case TOffer:
 		m.ID, m.Target, m.Session, m.Seq = r.id(), r.id(), r.u64(), r.u64()
@@ -301,8 +357,11 @@ func Parse(b []byte) (Msg, error) {
 	if len(r.b) != 0 {
 		return Msg{}, fmt.Errorf("%s: %w (%d)", t, ErrTrail, len(r.b))
 	}
-	if (t == TConnect || t == THeartbeat || t == TReady) && m.Seq == 0 {
+	if (t == TConnect || t == THeartbeat || t == TReady || t == TRelayReq || t == TRelayAddr) && m.Seq == 0 {
 		return Msg{}, fmt.Errorf("%s: %w: seq 0", t, ErrField)
+	}
+	if (t >= TRelayReq && t <= TRelayPeer) && m.Session == 0 {
+		return Msg{}, fmt.Errorf("%s: %w: session 0", t, ErrField)
 	}
 	return m, nil
 }

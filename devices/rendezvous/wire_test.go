@@ -26,6 +26,12 @@ func messages() []Msg {
 			WrapNonce: [WrapNonce]byte{1}, Wrapped: [WrappedLen]byte{2}},
 		{Type: TOffer, ID: "sym0-stb0", Target: "lin0-stb0", Session: 77, Overlay: netip.MustParseAddr("10.200.0.1"), Public: ep},
 		{Type: TReady, ID: "lin0-stb0", Session: 77, Seq: 3, MAC: [MACLen]byte{9}},
+		{Type: TRefused, Reason: NoRelay, ID: "lin0-stb0", Seq: 4, Text: "no relay"},
+		{Type: TRelayReq, ID: "lin0-stb0", Session: 77, Seq: 4, MAC: [MACLen]byte{10}},
+		{Type: TRelayGrant, ID: "lin0-stb0", Session: 77, Seq: 4, Public: netip.MustParseAddrPort("198.18.0.9:3478"), User: "1795000000:lin0-stb0",
+			WrapNonce: [WrapNonce]byte{3}, Wrapped: [WrappedLen]byte{4}},
+		{Type: TRelayAddr, ID: "lin0-stb0", Session: 77, Seq: 5, Public: netip.MustParseAddrPort("198.18.0.9:50000"), MAC: [MACLen]byte{11}},
+		{Type: TRelayPeer, ID: "sym0-stb0", Session: 77, Public: netip.MustParseAddrPort("198.18.0.9:50000"), MAC: [MACLen]byte{12}},
 	}
 }
 

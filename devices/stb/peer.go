@@ -62,7 +62,9 @@ type PeerOptions struct {
 	Interval      scenario.Duration `yaml:"interval"`       // ping period in a session; default 1s
 	DeadAfter     scenario.Duration `yaml:"dead_after"`     // silence that ends a session; default 3s
 	PunchInterval scenario.Duration `yaml:"punch_interval"` // default 200ms
-	PunchTimeout  scenario.Duration `yaml:"punch_timeout"`  // give up opening the path; default 5s
+	PunchTimeout  scenario.Duration `yaml:"punch_timeout"`  // give up punching (and fall back to the relay); default 5s
+	Relay         bool              `yaml:"relay"`          // fall back to the server's TURN relay when punching fails; default true
+	RelayTimeout  scenario.Duration `yaml:"relay_timeout"`  // after punch_timeout, give up the relayed path; default 5s
 	Retry         scenario.Duration `yaml:"retry"`          // wait after a failed or refused request; default 2s
 	Forge         bool              `yaml:"forge"`          // caller: replay, alter and use stale keys once per session
 	ConnectAnyway bool              `yaml:"connect_anyway"` // an impostor: ask for sessions even when not registered
@@ -72,7 +74,8 @@ type PeerOptions struct {
 func DefaultPeerOptions() *PeerOptions {
 	return &PeerOptions{Port: 7700, User: "stb", PasswordSeed: "boxlab", Interval: scenario.Duration(time.Second),
 		DeadAfter: scenario.Duration(3 * time.Second), PunchInterval: scenario.Duration(200 * time.Millisecond),
-		PunchTimeout: scenario.Duration(5 * time.Second), Retry: scenario.Duration(2 * time.Second)}
+		PunchTimeout: scenario.Duration(5 * time.Second), Retry: scenario.Duration(2 * time.Second),
+		Relay: true, RelayTimeout: scenario.Duration(5 * time.Second)}
 }
 
 // Check validates the options.
@@ -95,8 +98,9 @@ func (o *PeerOptions) Check(s *scenario.Scenario) []scenario.FieldError {
 	if o.Password == "" && o.PasswordSeed == "" {
 		add("password", "want a password or a password_seed")
 	}
-	if o.Interval <= 0 || o.DeadAfter <= o.Interval || o.PunchInterval <= 0 || o.PunchTimeout <= o.PunchInterval || o.Retry <= 0 {
-		add("interval", "want interval > 0, dead_after > interval, punch_interval > 0, punch_timeout > punch_interval, retry > 0")
+	if o.Interval <= 0 || o.DeadAfter <= o.Interval || o.PunchInterval <= 0 || o.PunchTimeout <= o.PunchInterval || o.Retry <= 0 ||
+		o.RelayTimeout <= 0 {
+		add("interval", "want interval > 0, dead_after > interval, punch_interval > 0, punch_timeout > punch_interval, retry > 0, relay_timeout > 0")
 	}
 	return errs
 }
@@ -186,9 +190,12 @@ type regState struct {
 	hellos     int
 }
 
-// reply is the server's answer to a connect: a session, or a refusal.
+// reply is the server's answer to a connect (a session) or to a relay
+// request (a grant, raw for unwrapping), or a refusal.
 type reply struct {
 	s      *session
+	grant  *rendezvous.Msg
+	raw    []byte
 	reason rendezvous.Reason
 }
 
@@ -370,6 +377,20 @@ func (p *peer) control(ctx context.Context, b []byte) {
 		p.refused(m)
 	case rendezvous.TOffer:
 		p.offer(ctx, m, b)
+	case rendezvous.TRelayGrant:
+		p.mu.Lock()
+		ch := p.pending[m.Seq]
+		p.mu.Unlock()
+		if ch == nil {
+			p.env.Log.Info("peer.bad_message", "err", "relay grant for no request in flight")
+			return
+		}
+		select {
+		case ch <- reply{grant: &m, raw: b}:
+		default:
+		}
+	case rendezvous.TRelayPeer:
+		p.relayPeer(m, b)
 	default:
 		p.env.Log.Info("peer.bad_message", "err", "unexpected "+m.Type.String())
 	}

@@ -76,8 +76,10 @@ func (p *peer) hold(ctx context.Context, s *session, target, pair string, start 
 	s.mu.Lock()
 	remote := s.remote
 	s.mu.Unlock()
-	p.env.Log.Info("peer.session_up", "target", target, "endpoint", remote.String(), "latency", latency)
+	path := pathOf(s)
+	p.env.Log.Info("peer.session_up", "target", target, "endpoint", remote.String(), "path", path, "latency", latency)
 	p.env.Log.Info("peer.session_up_"+pair, "latency", latency)
+	p.env.Log.Info("peer.session_"+path+"_"+pair, "latency", latency)
 	select {
 	case <-ctx.Done():
 		return false

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"net"
 	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/boxlab/boxlab/devices/relay"
 	"github.com/boxlab/boxlab/devices/rendezvous"
 )
 
@@ -35,6 +37,9 @@ type session struct {
 	forged    bool
 	ended     bool
 	endReason string
+	alloc     *relay.Allocation // the relay fallback's allocation, once made
+	peerRelay netip.AddrPort    // the peer's relayed address, once told
+	relayed   bool              // packets go through alloc to peerRelay
 }
 
 // slot names the one live session a peer keeps per other device and
@@ -124,8 +129,12 @@ func (p *peer) end(s *session, reason string) {
 	}
 	s.ended, s.endReason = true, reason
 	last := staleKey{id: s.id, key: s.sendKey, seq: s.seq}
+	alloc := s.alloc
 	s.mu.Unlock()
 	close(s.done)
+	if alloc != nil {
+		alloc.Close()
+	}
 	p.mu.Lock()
 	p.lastKey[s.slot()] = last
 	delete(p.sessions, s.id)
@@ -151,6 +160,7 @@ func (p *peer) drive(ctx context.Context, s *session) {
 	// the caller has opened its own mapping.
 	p.seal(s, rendezvous.KindPunch, []byte{0})
 	ready := !s.caller
+	relaying := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -169,10 +179,20 @@ func (p *peer) drive(ctx context.Context, s *session) {
 		up, heard, gotPing := s.isUp, s.heard, s.gotPing
 		silent := p.env.Clock.Sim(time.Since(s.lastRecv))
 		s.mu.Unlock()
+		elapsed := p.env.Clock.Sim(time.Since(started))
 		switch {
-		case !up && p.env.Clock.Sim(time.Since(started)) > time.Duration(o.PunchTimeout):
+		case !up && elapsed > time.Duration(o.PunchTimeout) && !o.Relay:
 			p.end(s, "punch timeout")
 			return
+		case !up && elapsed > time.Duration(o.PunchTimeout+o.RelayTimeout):
+			p.end(s, "punch timeout; relay timeout")
+			return
+		case !up && elapsed > time.Duration(o.PunchTimeout) && !relaying:
+			relaying = true
+			p.env.Log.Info("peer.punch_failed", "peer", s.peerID)
+			p.env.Log.Info("peer.punch_failed_" + p.pair(s))
+			go p.relay(ctx, s)
+			p.seal(s, rendezvous.KindPunch, []byte{b2u(heard)})
 		case up && silent > time.Duration(o.DeadAfter):
 			p.end(s, "silence")
 			return
@@ -187,6 +207,16 @@ func (p *peer) drive(ctx context.Context, s *session) {
 			}
 		}
 	}
+}
+
+// pathOf is how s's packets travel: direct or relayed.
+func pathOf(s *session) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.relayed {
+		return "relayed"
+	}
+	return "direct"
 }
 
 func b2u(b bool) byte {
@@ -213,7 +243,33 @@ func (p *peer) seal(s *session, k rendezvous.Kind, body []byte) {
 		p.env.Log.Info("peer.send_error", "err", err.Error())
 		return
 	}
-	p.write(b, to)
+	p.sendOn(s, b, to)
+}
+
+// sendOn sends b to on s's path: through the relay once the session
+// switched to it, else from the peer's socket.
+func (p *peer) sendOn(s *session, b []byte, to netip.AddrPort) {
+	s.mu.Lock()
+	alloc := s.alloc
+	if !s.relayed {
+		alloc = nil
+	}
+	s.mu.Unlock()
+	if alloc == nil {
+		p.write(b, to)
+		return
+	}
+	if _, err := alloc.Conn.WriteTo(b, net.UDPAddrFromAddrPort(to)); err != nil && !errors.Is(err, net.ErrClosed) && !ended(s) {
+		p.env.Log.Info("peer.send_error", "err", err.Error(), "on", "relay")
+	}
+}
+
+// pair is the session's caller group and callee group, e.g. sym_tosym.
+func (p *peer) pair(s *session) string {
+	if s.caller {
+		return p.group() + "_" + rendezvous.Group(s.peerID)
+	}
+	return rendezvous.Group(s.peerID) + "_" + p.group()
 }
 
 // sealed handles a packet from a peer: header, session, replay window,
@@ -276,7 +332,7 @@ func (p *peer) sealed(b []byte, from netip.AddrPort) {
 	if nowUp {
 		close(s.up)
 		if !s.caller {
-			p.env.Log.Info("peer.accepted", "peer", s.peerID)
+			p.env.Log.Info("peer.accepted", "peer", s.peerID, "path", pathOf(s))
 		}
 	}
 	switch pkt.Kind {
@@ -306,21 +362,21 @@ func (p *peer) forge(s *session) {
 	last := append([]byte(nil), s.lastSent...)
 	to, seq := s.remote, s.seq
 	s.mu.Unlock()
-	p.write(last, to)
+	p.sendOn(s, last, to)
 	p.env.Log.Info("peer.forge_sent", "kind", "replay")
 	altered := append([]byte(nil), last...)
 	binary.BigEndian.PutUint64(altered[12:], seq+1) // a fresh number the tag does not cover
-	p.write(altered, to)
+	p.sendOn(s, altered, to)
 	p.env.Log.Info("peer.forge_sent", "kind", "altered")
 	if old := s.previous; old != nil {
 		oldKey, oldSeq := old.key, old.seq
 		stamp := binary.BigEndian.AppendUint64(nil, uint64(time.Now().UnixNano()))
 		if b, err := rendezvous.Seal(oldKey, rendezvous.Sealed{Session: old.id, Seq: oldSeq + 1, Kind: rendezvous.KindPing, Body: stamp}); err == nil {
-			p.write(b, to)
+			p.sendOn(s, b, to)
 			p.env.Log.Info("peer.forge_sent", "kind", "stale-session")
 		}
 		if b, err := rendezvous.Seal(oldKey, rendezvous.Sealed{Session: s.id, Seq: seq + 1000, Kind: rendezvous.KindPing, Body: stamp}); err == nil {
-			p.write(b, to)
+			p.sendOn(s, b, to)
 			p.env.Log.Info("peer.forge_sent", "kind", "stale-key")
 		}
 	}

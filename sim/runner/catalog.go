@@ -8,6 +8,7 @@ import (
 	"github.com/boxlab/boxlab/devices/igd"
 	"github.com/boxlab/boxlab/devices/natprobe"
 	"github.com/boxlab/boxlab/devices/ratings"
+	"github.com/boxlab/boxlab/devices/relay"
 	"github.com/boxlab/boxlab/devices/rendezvous"
 	"github.com/boxlab/boxlab/devices/stb"
 	"github.com/boxlab/boxlab/devices/stunserver"
@@ -41,6 +42,7 @@ func DefaultCatalog() (*Catalog, error) {
 		igd.Roles(),
 		igd.RemapRoles(),
 		rendezvous.Roles(),
+		relay.Roles(),
 		stb.PeerRoles(),
 	)
 	if err != nil {

@@ -1,0 +1,145 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"log/slog"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/boxlab/boxlab/devices"
+	"github.com/boxlab/boxlab/sim/clock"
+	"github.com/boxlab/boxlab/sim/ns"
+)
+
+// node makes a namespace with lo up.
+func node(t *testing.T) *ns.NS {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for a network namespace")
+	}
+	n, err := ns.Create("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	h, err := n.Netlink()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	lo, err := h.LinkByName("lo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.LinkSetUp(lo); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestRelayBetweenTwoAllocations runs the role and two clients in one
+// namespace: each allocates, and a datagram goes from one relayed address
+// to the other and back. Credentials that expired or come from another
+// secret get no allocation.
+func TestRelayBetweenTwoAllocations(t *testing.T) {
+	n := node(t)
+	var log syncBuf
+	lo := netip.MustParseAddr("127.0.0.1")
+	env := &devices.Env{Node: "turn", NS: n, Addr: lo, Addrs: []netip.Addr{lo}, Clock: clock.New(1), Log: slog.New(slog.NewTextHandler(&log, nil))}
+	o := DefaultOptions()
+	o.Port = 3478
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- (&Server{Options: *o}).Run(ctx, env) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	srv := netip.AddrPortFrom(lo, 3478)
+	alloc := func(c Credentials) (*Allocation, error) {
+		return Allocate(AllocateConfig{NS: n, Server: srv, Username: c.Username, Password: c.Password, RTO: 50 * time.Millisecond})
+	}
+	var a *Allocation
+	var err error
+	for range 20 { // the server may not listen yet
+		if a, err = alloc(Issue(o.Secret, "a", time.Now().Add(time.Minute))); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := alloc(Issue(o.Secret, "b", time.Now().Add(time.Minute)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if a.Relayed.Addr() != lo || a.Relayed == b.Relayed {
+		t.Fatalf("relayed %v and %v; want two ports on %v", a.Relayed, b.Relayed, lo)
+	}
+	if err := b.Permit(a.Relayed); err != nil {
+		t.Fatal(err)
+	}
+	send := func(from, to *Allocation, msg string) {
+		t.Helper()
+		buf := make([]byte, 100)
+		to.Conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		for range 50 { // the sender's permission may still be in flight
+			if _, err := from.Conn.WriteTo([]byte(msg), netUDP(to.Relayed)); err != nil {
+				t.Fatal(err)
+			}
+			to.Conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+			k, src, err := to.Conn.ReadFrom(buf)
+			if err == nil {
+				if string(buf[:k]) != msg || src.String() != from.Relayed.String() {
+					t.Fatalf("got %q from %v; want %q from %v", buf[:k], src, msg, from.Relayed)
+				}
+				return
+			}
+		}
+		t.Fatalf("%q never arrived", msg)
+	}
+	send(a, b, "hello through the relay")
+	send(b, a, "and back")
+
+	if _, err := alloc(Issue(o.Secret, "late", time.Now().Add(-time.Second))); err == nil {
+		t.Fatal("expired credentials got an allocation")
+	}
+	if _, err := alloc(Issue("not the secret", "c", time.Now().Add(time.Minute))); err == nil {
+		t.Fatal("credentials from another secret got an allocation")
+	}
+	for _, want := range []string{"turn.allocation", "turn.permission", "turn.auth_refused", "expired"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("no %q in the journal:\n%s", want, log.String())
+		}
+	}
+}
+
+func netUDP(a netip.AddrPort) net.Addr { return net.UDPAddrFromAddrPort(a) }

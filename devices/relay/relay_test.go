@@ -3,8 +3,8 @@ package relay
 import (
 	"bytes"
 	"context"
-	"net"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"strings"

@@ -9,5 +9,9 @@
 // passwords, replays, malformed messages, offline and expiry, key wrapping)
 // and against the stb peer (replayed, altered, garbage and old-key packets),
 // and runs scenarios/peer.yaml and the NAT matrix scenarios/peer-matrix.yaml.
+// It plays the server to the peer to replay offers, and runs the relay
+// fallback: scenarios/peer-relay.yaml, the matrix with a relay
+// (scenarios/peer-matrix-relay.yaml) and a session through Debian's coturn
+// (skipped when turnserver is not installed).
 // Needs root (namespaces, raw sockets, nftables).
 package traversal

@@ -48,11 +48,17 @@
 //	              role(1: caller, 2: callee), peer overlay(4), peer endpoint(6),
 //	              wrap nonce(24), wrapped key(48)
 //	10 ready      id, session(8), seq(8), MAC(32): the caller's first punch has left
+//	11 relay-request  id, session(8), seq(8), MAC(32): punching failed, give me the relay
+//	12 relay-grant    id, session(8), seq(8) of the request, relay endpoint(6), TURN user
+//	                  name, wrap nonce(24), wrapped HMAC-SHA1 digest(20, zero-padded to 32, +16)
+//	13 relay-addr     id, session(8), seq(8), own relayed endpoint(6), MAC(32)
+//	14 relay-peer     id (recipient), session(8), the peer's relayed endpoint(6), MAC(32)
 //	16 sealed     session(8), seq(8), ChaCha20-Poly1305(kind(1) + body) with the 20-byte
 //	              clear part as associated data; kinds: 1 punch (1 byte: heard you),
 //	              2 ping (8-byte stamp + payload), 3 pong (the stamp)
 //
-// Heartbeats, connects and readies share one strictly increasing sequence per
+// Heartbeats, connects, readies, relay requests and relay addresses share
+// one strictly increasing sequence per
 // registration, so a captured one cannot be played again; a register
 // answers a single-use challenge. Parse checks version, length, type,
 // every field and that nothing trails; the server refuses anything else
@@ -67,16 +73,31 @@
 // to it is refused "target offline". Silent for expires, its registration
 // ends and its overlay address returns to the pool.
 //
-// It does not relay: when the NATs defeat hole punching (symmetric against
-// port-restricted, for instance) the session fails and the peer says so. It
-// does not authenticate its refusals (they can only make a device try
+// # Relay fallback
+//
+// With option relay (server: the name of a TURN server, a role turn of
+// package relay or any TURN server with the same shared secret), a device
+// whose punching failed asks for a relay for its session (relay-request);
+// the server checks that the device is one side of a session it offered in
+// the last minute and answers with TURN REST credentials: user name
+// "<expiry>:<id>" valid for relay.ttl of wall-clock time (the relay checks
+// it against its own clock), the password's HMAC-SHA1 digest sealed like a
+// session key under the device's wrap key, the grant's other fields as
+// associated data. Each side allocates a relayed address and sends it
+// (relay-addr); the server passes it to the other side (relay-peer, MAC'd
+// under that side's key). The server relays nothing itself, and without a
+// relay it refuses the request ("no relay") and the session fails.
+//
+// It does not authenticate its refusals (they can only make a device try
 // again), persist its state across restarts, or carry IPv6.
 //
 // Events: rendezvous.start, rendezvous.registered (id, overlay, public,
 // again), rendezvous.refused_unknown, rendezvous.refused_credentials,
 // rendezvous.stale_challenge, rendezvous.not_registered,
 // rendezvous.replayed, rendezvous.moved, rendezvous.unknown_target,
-// rendezvous.target_offline, rendezvous.session, rendezvous.unknown_session
+// rendezvous.target_offline, rendezvous.session, rendezvous.relay_granted
+// (id, session, user), rendezvous.relay_refused (reason), rendezvous.relay_addr,
+// rendezvous.unknown_session
 // (a ready for no held offer), rendezvous.offline and rendezvous.released
 // (with silence), rendezvous.bad_message, rendezvous.busy (a message
 // dropped while its device's first key derivation runs: workers derive

@@ -15,9 +15,14 @@
 // registers with a rendezvous server, asks it for sessions with other boxes
 // by device id, unwraps the session key, punches through the NATs and talks
 // ChaCha20-Poly1305 with a replay window; peer.go documents its events.
+// When punching fails within punch_timeout the peer falls back to the
+// server's TURN relay (peer_relay.go; option relay, default on): it gets
+// credentials for the session, allocates a relayed address with package
+// relay's client, learns the peer's through the server, and runs the same
+// session (key, sequence numbers, replay window) through the relay.
 // Package rendezvous holds the server and the wire format. The peer does
-// not relay through the server when punching fails, nor carry anything but
-// pings and pongs on a session.
+// not try the direct path again once relayed, nor carry anything but pings
+// and pongs on a session.
 //
 // While running, the viewer keeps the server's control channel open
 // (viewer_control.go): it answers method-B polls with the viewing it is on

@@ -5,7 +5,9 @@
 // NATs towards the endpoint the server gave it (and learns the peer's real
 // endpoint from its first authenticated packet), and then exchanges
 // ChaCha20-Poly1305 pings and pongs with sequence numbers and a replay
-// window. When the link goes silent the caller asks again and gets a new
+// window. When punching fails within punch_timeout both sides fall back to
+// the server's TURN relay (peer_relay.go) and run the same session through
+// it. When the link goes silent the caller asks again and gets a new
 // key; the old one no longer opens anything. With forge: true the caller
 // also replays, alters and seals with the previous session's key, so the
 // other side's refusals can be counted.
@@ -14,8 +16,12 @@
 // with reason, peer.reregister, peer.request, peer.offer(_<group>),
 // peer.unwrap_failed, peer.offer_replayed, peer.target_offline(_<pair>),
 // peer.connect_refused, peer.request_timeout, peer.session_up(_<pair>) with
-// latency (caller: connect sent → path open both ways), peer.accepted
-// (callee side up), peer.session_failed(_<pair>), peer.link_lost,
+// latency (caller: connect sent → path open both ways) and path (direct or
+// relayed), peer.session_direct_<pair> and peer.session_relayed_<pair> with
+// latency, peer.accepted (callee side up, with path),
+// peer.session_failed(_<pair>), peer.punch_failed(_<pair>) (the relay is
+// tried next), peer.relay_refused (reason), peer.relay_allocated (relayed,
+// latency), peer.relay_peer, peer.relay_failed, peer.link_lost,
 // peer.rekeyed, peer.pong with rtt, peer.peer_moved (peer-reflexive
 // endpoint), peer.replay_refused, peer.forged_refused, peer.stale_refused,
 // peer.unknown_session, peer.bad_packet, peer.bad_message, peer.forge_sent

@@ -58,11 +58,11 @@
 //	              2 ping (8-byte stamp + payload), 3 pong (the stamp)
 //
 // Heartbeats, connects, readies, relay requests and relay addresses share
-// one strictly increasing sequence per
-// registration, so a captured one cannot be played again; a register
-// answers a single-use challenge. Parse checks version, length, type,
-// every field and that nothing trails; the server refuses anything else
-// with a rendezvous.bad_message event and no state change.
+// one strictly increasing sequence per registration, so a captured one
+// cannot be played again; a register answers a single-use challenge. Parse
+// checks version, length, type, every field and that nothing trails; the
+// server refuses anything else with a rendezvous.bad_message event and no
+// state change.
 //
 // # Registry and expiry
 //

@@ -1,6 +1,7 @@
 package acs
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"strings"
@@ -15,22 +16,32 @@ import (
 const ForgedCnonce = "forged"
 
 // attack plays one round of the built-in attacker (see Attacker).
-func (s *Server) attack() {
+func (s *Server) attack(ctx context.Context) {
 	type target struct {
 		id, user      string
 		binding, last netip.AddrPort
 		ka, cr        []byte
 		crUser        string
+		crURL, replay string // TCP connection requests: the URL, if the ACS uses it, and the last accepted Authorization
 	}
 	var ts []target
 	s.mu.Lock()
 	for _, id := range sortedDevices(s.devs) {
 		d := s.devs[id]
-		ts = append(ts, target{id: id, user: d.Params.STUNUsername, binding: d.Binding, last: d.lastCRBytes,
-			ka: d.lastKA, cr: d.lastCR, crUser: d.Params.CRUsername})
+		t := target{id: id, user: d.Params.STUNUsername, binding: d.Binding, last: d.lastCRBytes,
+			ka: d.lastKA, cr: d.lastCR, crUser: d.Params.CRUsername}
+		if s.useTCP(d) {
+			t.crURL, t.replay = d.CRURL, d.lastTCPAuth
+		}
+		ts = append(ts, t)
 	}
 	now := s.now()
 	s.mu.Unlock()
+	for _, t := range ts {
+		if t.crURL != "" {
+			s.bg.Go(func() { s.attackTCP(ctx, t.id, t.crURL, t.crUser, t.replay) })
+		}
+	}
 	evil, err := s.env.NS.ListenUDP("udp4", &net.UDPAddr{})
 	if err != nil {
 		s.env.Log.Info("acs.attack_error", "err", err.Error())

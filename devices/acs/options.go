@@ -6,6 +6,7 @@ import (
 
 	"github.com/boxlab/boxlab/devices"
 	"github.com/boxlab/boxlab/devices/acs/annexg"
+	"github.com/boxlab/boxlab/devices/httpauth"
 	"github.com/boxlab/boxlab/sim/scenario"
 )
 
@@ -24,20 +25,25 @@ func Roles() []devices.Role {
 
 // Options configure the acs role.
 type Options struct {
-	HTTPPort         int                  `yaml:"http_port"`         // CWMP ACS URL (POST /) and operator API; default 7547
-	STUNPort         int                  `yaml:"stun_port"`         // STUN entity and connection-request source; default 3478
-	Period           scenario.Duration    `yaml:"period"`            // STUNMinimumKeepAlivePeriod handed to devices; default 20s
-	MaxPeriod        scenario.Duration    `yaml:"max_period"`        // STUNMaximumKeepAlivePeriod; default 2 × period
-	Missed           int                  `yaml:"missed_periods"`    // offline after this many periods without a keepalive; default 3
-	RequireIntegrity bool                 `yaml:"require_integrity"` // 401-challenge keepalives without USERNAME/MESSAGE-INTEGRITY; default true
-	Copies           int                  `yaml:"copies"`            // datagrams per connection request (GenieACS/FreeACS: 3); default 3
-	Sender           annexg.SenderVariant `yaml:"sender"`            // connection-request format variant
-	Retry            scenario.Duration    `yaml:"retry"`             // first retry of a connection request; doubles; default 5s
-	MaxRetry         scenario.Duration    `yaml:"max_retry"`         // cap of the retry wait; default 20s
-	Attempts         int                  `yaml:"attempts"`          // connection requests per command before it fails; default 4
-	TTL              scenario.Duration    `yaml:"ttl"`               // a command not done this long expires; default 60s
-	Commands         *Operator            `yaml:"commands"`          // built-in operator; none by default
-	Attacker         *Attacker            `yaml:"attacker"`          // built-in on-path attacker; none by default
+	HTTPPort         int                  `yaml:"http_port"`          // CWMP ACS URL (POST /) and operator API; default 7547
+	STUNPort         int                  `yaml:"stun_port"`          // STUN entity and connection-request source; default 3478
+	Period           scenario.Duration    `yaml:"period"`             // STUNMinimumKeepAlivePeriod handed to devices; default 20s
+	MaxPeriod        scenario.Duration    `yaml:"max_period"`         // STUNMaximumKeepAlivePeriod; default 2 × period
+	Missed           int                  `yaml:"missed_periods"`     // offline after this many periods without a keepalive; default 3
+	RequireIntegrity bool                 `yaml:"require_integrity"`  // 401-challenge keepalives without USERNAME/MESSAGE-INTEGRITY; default true
+	Copies           int                  `yaml:"copies"`             // datagrams per connection request (GenieACS/FreeACS: 3); default 3
+	Sender           annexg.SenderVariant `yaml:"sender"`             // connection-request format variant
+	Retry            scenario.Duration    `yaml:"retry"`              // first retry of a connection request; doubles; default 5s
+	MaxRetry         scenario.Duration    `yaml:"max_retry"`          // cap of the retry wait; default 20s
+	Attempts         int                  `yaml:"attempts"`           // connection requests per command before it fails; default 4
+	TTL              scenario.Duration    `yaml:"ttl"`                // a command not done this long expires; default 60s
+	Auth             httpauth.Scheme      `yaml:"auth"`               // authentication of the CWMP URL: none (default), basic, digest (RFC 7616 SHA-256 and MD5, qop=auth)
+	AuthSecret       string               `yaml:"auth_secret"`        // a CPE's password is CPEPassword(auth_secret, its username) unless auth_users names it; "" = auth_users only; default boxlab
+	AuthUsers        map[string]string    `yaml:"auth_users"`         // username → password of CPEs (a username is the serial number or OUI-ProductClass-SerialNumber)
+	NonceTTL         scenario.Duration    `yaml:"nonce_ttl"`          // a Digest nonce is good this long; default 5m
+	CRTransport      string               `yaml:"connection_request"` // auto (default: TCP to the ConnectionRequestURL when the device is not behind NAT, else UDP), udp, tcp
+	Commands         *Operator            `yaml:"commands"`           // built-in operator; none by default
+	Attacker         *Attacker            `yaml:"attacker"`           // built-in on-path attacker; none by default
 }
 
 // Operator queues a command for a selector of devices every period, so a
@@ -65,7 +71,8 @@ type Attacker struct {
 // DefaultOptions are the defaults.
 func DefaultOptions() *Options {
 	return &Options{HTTPPort: 7547, STUNPort: 3478, Period: dur(20 * time.Second), Missed: 3, RequireIntegrity: true,
-		Copies: 3, Retry: dur(5 * time.Second), MaxRetry: dur(20 * time.Second), Attempts: 4, TTL: dur(60 * time.Second)}
+		Copies: 3, Retry: dur(5 * time.Second), MaxRetry: dur(20 * time.Second), Attempts: 4, TTL: dur(60 * time.Second),
+		Auth: httpauth.None, AuthSecret: DefaultSecret, NonceTTL: dur(5 * time.Minute), CRTransport: "auto"}
 }
 
 func dur(d time.Duration) scenario.Duration { return scenario.Duration(d) }
@@ -87,13 +94,22 @@ func (o *Options) Check(*scenario.Scenario) []scenario.FieldError {
 	for _, d := range []struct {
 		f string
 		v scenario.Duration
-	}{{"period", o.Period}, {"retry", o.Retry}, {"max_retry", o.MaxRetry}, {"ttl", o.TTL}} {
+	}{{"period", o.Period}, {"retry", o.Retry}, {"max_retry", o.MaxRetry}, {"ttl", o.TTL}, {"nonce_ttl", o.NonceTTL}} {
 		if d.v <= 0 {
 			add(d.f, "want a positive duration; got %v", d.v)
 		}
 	}
 	if o.MaxPeriod != 0 && o.MaxPeriod < o.Period {
 		add("max_period", "want at least period (%v); got %v", o.Period, o.MaxPeriod)
+	}
+	if !o.Auth.Valid() {
+		add("auth", "want one of none, basic, digest; got %q", o.Auth)
+	}
+	if o.Auth != httpauth.None && o.AuthSecret == "" && len(o.AuthUsers) == 0 {
+		add("auth_secret", "with auth %s, want a secret or auth_users (no CPE could log in)", o.Auth)
+	}
+	if o.CRTransport != "auto" && o.CRTransport != "udp" && o.CRTransport != "tcp" {
+		add("connection_request", "want one of auto, udp, tcp; got %q", o.CRTransport)
 	}
 	if o.Missed < 1 {
 		add("missed_periods", "want at least 1; got %d", o.Missed)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/boxlab/boxlab/devices"
 	"github.com/boxlab/boxlab/devices/acs/annexg"
+	"github.com/boxlab/boxlab/devices/httpauth"
 	"github.com/boxlab/boxlab/nat/stun"
 	"github.com/boxlab/boxlab/sim/ns"
 	"golang.org/x/net/ipv4"
@@ -35,6 +36,11 @@ type Server struct {
 	crSeq    uint64
 	sessions map[string]*session
 	rpcSeq   uint64
+
+	guard     *httpauth.Guard
+	authFails map[string]int // refused credentials by reason
+	crClient  *http.Client   // TCP connection requests (TR-069 §3.2.2)
+	bg        sync.WaitGroup // TCP connection requests and attacks in flight
 }
 
 // device is what the ACS knows about one STB.
@@ -50,11 +56,13 @@ type device struct {
 	AckedGen    int    // the Params generation the CPE holds (0: unknown, send them)
 	Cred        *annexg.Credential
 	Binding     netip.AddrPort // public UDP connection-request address, from the last valid keepalive
+	CRURL       string         // ConnectionRequestURL as last reported, if it is an http://IP URL
 	BootAt      time.Duration
 	SeenSince   bool // a valid keepalive arrived since the last boot
 	lastKA      []byte
 	lastCR      []byte
 	lastCRBytes netip.AddrPort
+	lastTCPAuth string // the Authorization of the last TCP connection request the device accepted
 }
 
 // Run serves until ctx ends.
@@ -71,6 +79,8 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 	s.sessions = map[string]*session{}
 	s.queue = Queue{Policy: Policy{Retry: time.Duration(o.Retry), MaxRetry: time.Duration(o.MaxRetry), Attempts: o.Attempts, TTL: time.Duration(o.TTL)}}
 	s.tracker = annexg.Tracker{Missed: o.Missed}
+	s.guard, s.authFails = s.newGuard(), map[string]int{}
+	s.crClient = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: env.NS.DialContext, DisableKeepAlives: true}}
 
 	c, err := env.NS.ListenUDP("udp4", &net.UDPAddr{Port: o.STUNPort})
 	if err != nil {
@@ -97,10 +107,11 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 	c.Close()
 	hs.Close()
 	wg.Wait()
+	s.bg.Wait()
 	s.mu.Lock()
 	cnt := s.queue.Counts()
-	env.Log.Info("acs.stats", "devices", len(s.devs), "online", s.tracker.Count(), "done", cnt[Done],
-		"failed", cnt[Failed], "expired", cnt[Expired], "pending", cnt[Queued]+cnt[Sent]+cnt[Fetched])
+	env.Log.Info("acs.stats", append([]any{"devices", len(s.devs), "online", s.tracker.Count(), "done", cnt[Done],
+		"failed", cnt[Failed], "expired", cnt[Expired], "pending", cnt[Queued] + cnt[Sent] + cnt[Fetched]}, s.authStats()...)...)
 	s.mu.Unlock()
 	return nil
 }
@@ -271,35 +282,46 @@ func (s *Server) tick(ctx context.Context) {
 		}
 		if a := s.Options.Attacker; a != nil && now >= nextAttack {
 			nextAttack = now + time.Duration(a.Every)
-			s.attack()
+			s.attack(ctx)
 		}
-		s.deliver(now)
+		s.deliver(ctx, now)
 	}
 }
 
-func (s *Server) deliver(now time.Duration) {
+func (s *Server) deliver(ctx context.Context, now time.Duration) {
 	type send struct {
 		job  *Job
 		to   netip.AddrPort
 		msgs [][]byte
 	}
+	type tcpSend struct{ dev, job, url, user, pass string }
+	var tcps []tcpSend
 	var sends []send
 	s.mu.Lock()
 	for _, t := range s.tracker.Expire(now) {
 		s.env.Log.Info("acs.offline", "device", t.Device, "silence", t.Silence)
 	}
-	due, ended := s.queue.Due(now, func(dev string) bool { d := s.devs[dev]; return d != nil && d.Binding.IsValid() })
+	due, ended := s.queue.Due(now, func(dev string) bool { return s.reachable(s.devs[dev]) })
 	for _, j := range ended {
 		s.logEnded(j)
 	}
 	for _, j := range due {
 		d := s.devs[j.Device]
+		if s.useTCP(d) {
+			s.queue.Sent(j, now)
+			tcps = append(tcps, tcpSend{dev: d.ID, job: j.ID, url: d.CRURL, user: d.Params.CRUsername, pass: d.Params.CRPassword})
+			s.env.Log.Info("acs.cr_sent", "device", d.ID, "command", j.ID, "attempt", j.Attempts, "to", d.CRURL, "transport", "tcp")
+			continue
+		}
 		msg := s.newCR(d, now)
 		s.queue.Sent(j, now)
 		sends = append(sends, send{job: j, to: d.Binding, msgs: [][]byte{msg}})
-		s.env.Log.Info("acs.cr_sent", "device", d.ID, "command", j.ID, "attempt", j.Attempts, "to", d.Binding.String())
+		s.env.Log.Info("acs.cr_sent", "device", d.ID, "command", j.ID, "attempt", j.Attempts, "to", d.Binding.String(), "transport", "udp")
 	}
 	s.mu.Unlock()
+	for _, t := range tcps {
+		s.bg.Go(func() { s.tcpCR(ctx, t.dev, t.job, t.url, t.user, t.pass) })
+	}
 	for _, sd := range sends {
 		for range s.Options.Copies {
 			if _, err := s.stunc.WriteToUDPAddrPort(sd.msgs[0], sd.to); err != nil {

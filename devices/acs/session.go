@@ -35,6 +35,7 @@ const maxSessions = 50000
 type session struct {
 	id      string
 	dev     string
+	user    string // the authenticated user ("" without authentication)
 	ns      string // the cwmp namespace the CPE speaks
 	seen    time.Duration
 	pending *rpc // the RPC sent and not yet answered
@@ -50,13 +51,22 @@ type rpc struct {
 }
 
 func (s *Server) cwmp(w http.ResponseWriter, r *http.Request) {
+	user, ok := s.authenticate(w, r)
+	if !ok {
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, cwmp.MaxEnvelope))
 	if err != nil {
 		s.badRequest("cwmp")(err.Error())
 		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	sess := s.lookupSession(r)
+	sess, foreign := s.lookupSession(r, user)
+	if foreign {
+		s.authFail("identity", fmt.Sprintf("user %q posts in another user's session", user), source(r).String())
+		http.Error(w, "not your session", http.StatusForbidden)
+		return
+	}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		if sess == nil {
 			s.badRequest("cwmp")("empty POST outside a session")
@@ -74,7 +84,12 @@ func (s *Server) cwmp(w http.ResponseWriter, r *http.Request) {
 	}
 	switch m := env.Body.(type) {
 	case *cwmp.Inform:
-		sess, err = s.inform(r, env, m)
+		if !s.identity(user, m.DeviceID) {
+			s.authFail("identity", fmt.Sprintf("user %q informs as device %q", user, m.DeviceID.SerialNumber), source(r).String())
+			http.Error(w, "the authenticated user is not this device", http.StatusForbidden)
+			return
+		}
+		sess, err = s.inform(r, env, m, user)
 		if err != nil {
 			s.badRequest("cwmp")(err.Error())
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -104,19 +119,23 @@ func (s *Server) cwmp(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// lookupSession finds the session of a POST by its cookie.
-func (s *Server) lookupSession(r *http.Request) *session {
+// lookupSession finds the session of a POST by its cookie; foreign: the
+// session belongs to another authenticated user (left untouched).
+func (s *Server) lookupSession(r *http.Request, user string) (sess *session, foreign bool) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sess := s.sessions[c.Value]
+	sess = s.sessions[c.Value]
+	if sess != nil && sess.user != user {
+		return nil, true
+	}
 	if sess != nil {
 		sess.seen = s.now()
 	}
-	return sess
+	return sess, false
 }
 
 // send writes one envelope answering (or carrying) id.
@@ -127,7 +146,7 @@ func (s *Server) send(w http.ResponseWriter, sess *session, id string, m cwmp.Me
 
 // inform opens a session: device registration, NAT detection, boot and
 // reboot bookkeeping (seed 000 steps 1–2).
-func (s *Server) inform(r *http.Request, env *cwmp.Envelope, in *cwmp.Inform) (*session, error) {
+func (s *Server) inform(r *http.Request, env *cwmp.Envelope, in *cwmp.Inform, user string) (*session, error) {
 	id := strings.TrimSpace(in.DeviceID.SerialNumber)
 	root := cwmp.RootTR181
 	for _, p := range in.Params {
@@ -171,6 +190,7 @@ func (s *Server) inform(r *http.Request, env *cwmp.Envelope, in *cwmp.Inform) (*
 	if udpCR != "" {
 		d.Reported = udpCR
 	}
+	d.CRURL = connectionRequestURL(crURL)
 	if local.IsValid() {
 		d.Local, d.NAT = local, local.Addr() != observed
 	}
@@ -191,7 +211,7 @@ func (s *Server) inform(r *http.Request, env *cwmp.Envelope, in *cwmp.Inform) (*
 		s.env.Log.Info("acs.value_change", "device", id, "udp_cr_address", udpCR)
 	}
 	s.env.Log.Info("acs.session", "device", id, "events", strings.Join(events, ","), "connection_request", byCR)
-	sess := &session{id: randHex(16), dev: id, ns: env.NS, seen: now}
+	sess := &session{id: randHex(16), dev: id, user: user, ns: env.NS, seen: now}
 	s.addSession(sess)
 	return sess, nil
 }

@@ -205,36 +205,63 @@ func (l *kaLife) request(m cwmp.Message) *cwmp.Envelope {
 }
 
 // exchange POSTs env (nil: an empty POST) and returns the ACS's envelope,
-// nil on 204 or an empty 200.
+// nil on 204 or an empty 200. It answers one 401 challenge per POST with
+// the box's credentials (the strongest scheme offered); later POSTs carry
+// them at once until the ACS challenges again (a stale Digest nonce).
 func (l *kaLife) exchange(ctx context.Context, c *http.Client, env *cwmp.Envelope) (*cwmp.Envelope, error) {
 	var body []byte
 	if env != nil {
 		body = cwmp.Encode(env)
 	}
+	for try := 0; ; try++ {
+		status, hdr, b, err := l.post(ctx, c, env != nil, body)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case status == http.StatusUnauthorized && try == 0:
+			scheme, err := l.auth.Learn(hdr.Values("WWW-Authenticate"))
+			if err != nil {
+				l.env.Log.Info("stb.auth_refused", "status", status, "err", err.Error())
+				return nil, fmt.Errorf("ACS challenge: %w", err)
+			}
+			l.env.Log.Info("stb.auth_challenged", "scheme", string(scheme))
+			continue
+		case status == http.StatusUnauthorized || status == http.StatusForbidden:
+			l.env.Log.Info("stb.auth_refused", "status", status)
+			return nil, fmt.Errorf("ACS refused the credentials of %q: %d", l.auth.Username, status)
+		case status == http.StatusNoContent, status == http.StatusOK && len(bytes.TrimSpace(b)) == 0:
+			return nil, nil
+		case status != http.StatusOK:
+			return nil, fmt.Errorf("ACS answered %d", status)
+		}
+		return cwmp.Parse(b)
+	}
+}
+
+// post sends one CWMP POST, with credentials once a challenge was learnt.
+func (l *kaLife) post(ctx context.Context, c *http.Client, soap bool, body []byte) (int, http.Header, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.acsURL, bytes.NewReader(body))
 	if err != nil {
-		return nil, err
+		return 0, nil, nil, err
 	}
-	if env != nil {
+	if soap {
 		req.Header.Set("Content-Type", `text/xml; charset="utf-8"`)
 		req.Header.Set("SOAPAction", `""`)
 	}
+	if a, ok := l.auth.Authorization(http.MethodPost, req.URL.RequestURI()); ok {
+		req.Header.Set("Authorization", a)
+	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, err
+		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, cwmp.MaxEnvelope+1))
 	if err != nil {
-		return nil, err
+		return 0, nil, nil, err
 	}
-	switch {
-	case resp.StatusCode == http.StatusNoContent, resp.StatusCode == http.StatusOK && len(bytes.TrimSpace(b)) == 0:
-		return nil, nil
-	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("ACS answered %s", resp.Status)
-	}
-	return cwmp.Parse(b)
+	return resp.StatusCode, resp.Header, b, nil
 }
 
 // rpc runs one ACS request and returns the response or fault.

@@ -39,8 +39,10 @@ import (
 	"time"
 
 	"github.com/boxlab/boxlab/devices"
+	"github.com/boxlab/boxlab/devices/acs"
 	"github.com/boxlab/boxlab/devices/acs/annexg"
 	"github.com/boxlab/boxlab/devices/acs/cwmp"
+	"github.com/boxlab/boxlab/devices/httpauth"
 	"github.com/boxlab/boxlab/nat/stun"
 	"github.com/boxlab/boxlab/sim/scenario"
 )
@@ -74,12 +76,19 @@ type KeepaliveOptions struct {
 	RateLimit  scenario.Duration      `yaml:"rate_limit"`  // refuse valid requests closer than this (0 = none)
 	RebootTime scenario.Duration      `yaml:"reboot_time"` // how long a reboot takes; default 5s
 	BootSpread scenario.Duration      `yaml:"boot_spread"` // the first boot waits a random delay up to this (a fleet after a power cut); default 0
+
+	ACSUsername   string          `yaml:"acs_username"`   // ManagementServer.Username, answers the ACS's 401; default the serial number (the node name)
+	ACSPassword   string          `yaml:"acs_password"`   // ManagementServer.Password; default acs.CPEPassword(acs_secret, username)
+	ACSSecret     string          `yaml:"acs_secret"`     // the secret the default password derives from; default boxlab (the acs's auth_secret)
+	WrongPassword bool            `yaml:"wrong_password"` // variant: answer the ACS's challenges with a wrong password (it must refuse them)
+	TCPCR         bool            `yaml:"tcp_cr"`         // serve TCP connection requests at the ConnectionRequestURL (TR-069 §3.2.2); default true
+	CRAuth        httpauth.Scheme `yaml:"cr_auth"`        // their authentication: digest (default), basic, none (as genieacs-sim)
 }
 
 // DefaultKeepaliveOptions are the defaults.
 func DefaultKeepaliveOptions() *KeepaliveOptions {
 	return &KeepaliveOptions{ACSPort: 7547, ACSPath: "/", Root: cwmp.RootTR181, CRPort: 7547, Dialect: "rfc3489", CRBSpace: true, Integrity: "on-challenge",
-		Jitter: 0.1, RebootTime: scenario.Duration(5 * time.Second)}
+		Jitter: 0.1, RebootTime: scenario.Duration(5 * time.Second), ACSSecret: acs.DefaultSecret, TCPCR: true, CRAuth: httpauth.Digest}
 }
 
 // Check validates the options.
@@ -116,10 +125,29 @@ func (o *KeepaliveOptions) Check(s *scenario.Scenario) []scenario.FieldError {
 	if o.Jitter < 0 || o.Jitter > 1 {
 		add("jitter", "want 0..1; got %v", o.Jitter)
 	}
+	if !o.CRAuth.Valid() {
+		add("cr_auth", "want one of none, basic, digest; got %q", o.CRAuth)
+	}
 	if o.Period < 0 || o.RateLimit < 0 || o.RebootTime < 0 || o.BootSpread < 0 {
 		add("period", "want non-negative durations")
 	}
 	return errs
+}
+
+// username is the box's ManagementServer.Username.
+func (o *KeepaliveOptions) username(node string) string {
+	if o.ACSUsername != "" {
+		return o.ACSUsername
+	}
+	return node
+}
+
+// password is the box's ManagementServer.Password.
+func (o *KeepaliveOptions) password(node string) string {
+	if o.ACSPassword != "" {
+		return o.ACSPassword
+	}
+	return acs.CPEPassword(o.ACSSecret, o.username(node))
 }
 
 // KeepaliveBox is a running stb.
@@ -144,6 +172,7 @@ func (b *KeepaliveBox) Run(ctx context.Context, env *devices.Env) error {
 		"ManagementServer.STUNEnable": "false", "ManagementServer.STUNServerPort": "3478",
 		"ManagementServer.STUNMinimumKeepAlivePeriod": "0", "ManagementServer.STUNMaximumKeepAlivePeriod": "-1",
 		"ManagementServer.NATDetected": "false",
+		"ManagementServer.Username":    o.username(env.Node), "ManagementServer.Password": o.password(env.Node),
 	})
 	if o.BootSpread > 0 {
 		if env.Clock.Sleep(ctx, time.Duration(env.Rand.Float64()*float64(o.BootSpread))) != nil {
@@ -190,6 +219,10 @@ type kaLife struct {
 	online    bool
 	pending   map[[16]byte]bool
 	rebooting bool
+
+	auth    *httpauth.Client // answers the ACS's challenges
+	lastTCP time.Duration    // when the last TCP connection request was accepted
+	anyTCP  bool
 }
 
 func (l *kaLife) run(parent context.Context) error {
@@ -214,6 +247,10 @@ func (l *kaLife) run(parent context.Context) error {
 	l.useMI = o.Integrity == "always"
 	l.change = true // cpe-labs: BINDING-CHANGE on the first request
 	l.pending = map[[16]byte]bool{}
+	l.auth = &httpauth.Client{Username: l.m.get("ManagementServer.Username"), Password: l.m.get("ManagementServer.Password")}
+	if o.WrongPassword {
+		l.auth.Password += "-wrong"
+	}
 	l.env.Log.Info("stb.boot")
 	c, err := l.env.NS.ListenUDP("udp4", &net.UDPAddr{Port: o.CRPort})
 	if err != nil {
@@ -224,6 +261,13 @@ func (l *kaLife) run(parent context.Context) error {
 	context.AfterFunc(ctx, func() { c.Close() })
 	l.cancel = cancel
 	l.trigger = make(chan struct{}, 1)
+	if o.TCPCR {
+		stop, err := l.serveTCPCR(ctx)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	if err := l.report(ctx); err != nil {
 		return nil // ctx ended
 	}

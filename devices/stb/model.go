@@ -38,6 +38,8 @@ var leaves = []leaf{
 	{"DeviceInfo.ProvisioningCode", "string", true, false},
 	{"DeviceInfo.UpTime", "unsignedInt", false, false},
 	{"ManagementServer.URL", "string", true, false},
+	{"ManagementServer.Username", "string", true, false},
+	{"ManagementServer.Password", "string", true, true},
 	{"ManagementServer.ParameterKey", "string", false, false},
 	{"ManagementServer.ConnectionRequestURL", "string", false, false},
 	{"ManagementServer.ConnectionRequestUsername", "string", true, false},

@@ -35,8 +35,18 @@
 //     address-and-port-dependent filtering NATs let it in; retried with
 //     doubling backoff; command states queued, sent, fetched (the RPC went
 //     out in a session), done, failed, expired (Queue).
+//   - Authentication (auth.go): `auth: basic|digest` demands the CPE's
+//     credentials on every CWMP POST (TR-069 §3.4.4; Digest per RFC 7616,
+//     SHA-256 and MD5, qop=auth, nonce expiry, nc replay check, through
+//     devices/httpauth), checked before anything is read or changed; the
+//     password is CPEPassword(auth_secret, username) or auth_users'; the
+//     username must be the Inform's device. Refusals are counted by reason.
+//   - TCP connection requests (crtcp.go, TR-069 §3.2.2): a GET of the
+//     ConnectionRequestURL answering the CPE's Digest challenge, for devices
+//     not behind NAT (connection_request: auto) or all (tcp).
 //   - `attacker:` adds an on-path attacker that can spoof the STUN source:
-//     forged and replayed keepalives and connection requests.
+//     forged and replayed keepalives and connection requests, over TCP too
+//     (a guessed password, a replayed Authorization).
 //
 // Events: acs.boot (nat_detected, bootstrap, root), acs.session (events),
 // acs.params_delivered, acs.params_refused, acs.value_change,
@@ -50,10 +60,15 @@
 // acs.rtt_<home group> (latency, per home group, e.g. one per NAT profile),
 // acs.command_failed, acs.command_expired, acs.undelivered_<home group>
 // (a failed or expired command), acs.session, acs.attack_sent, acs.bad_request,
-// acs.stats.
+// acs.stats, acs.auth_challenge (reason: missing, stale), acs.auth_fail
+// (reason: bad_digest, bad_password, replay, unknown_user, malformed,
+// identity), acs.auth_stats (at the end: auth_fail, auth_fail_<reason>),
+// acs.cr_sent (transport udp or tcp), acs.tcp_cr_answered,
+// acs.tcp_cr_refused (status), acs.tcp_cr_error, acs.attack_refused and
+// acs.attack_accepted (status of the attacker's TCP requests: an oracle).
 //
-// Not done: HTTPS and HTTP authentication (Basic/Digest) of the CWMP
-// session, HTTP connection requests (only UDP ones), the CWMP RPCs beyond
+// Not done: HTTPS (so Basic runs over plain HTTP, which TR-069 forbids
+// outside a lab), XMPP connection requests, the CWMP RPCs beyond
 // those above (AddObject, SetParameterAttributes, …: a CPE request of them
 // gets ACS fault 8000), persistent storage (PostgreSQL), message integrity on STUN responses,
 // the boxlab CLI front end of the operator API.

@@ -62,7 +62,10 @@ type Operator struct {
 // keepalive signed with a wrong password and a replay of the device's last
 // genuine keepalive (both from another port of this node), and, from the
 // STUN socket to the device's binding, a connection request with a forged
-// signature, one with a wrong username and a replay of the last genuine one.
+// signature, one with a wrong username and a replay of the last genuine one;
+// to a device it reaches by TCP connection requests, a GET answering the
+// device's Digest challenge with a guessed password and a replay of the last
+// Authorization the device accepted.
 type Attacker struct {
 	Every scenario.Duration `yaml:"every"` // default 15s
 	Start scenario.Duration `yaml:"start"` // default = every

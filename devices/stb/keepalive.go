@@ -9,6 +9,9 @@
 // connection requests. A connection request that passes annexg.Receiver
 // opens a CWMP session (Inform "6 CONNECTION REQUEST") in which the ACS
 // sends its RPCs (GetParameterValues, SetParameterValues, Reboot, Download)
+// (every POST answers the ACS's 401 with ManagementServer.Username/Password,
+// Digest preferred over Basic; wrong_password makes a box the ACS must
+// refuse; cr_tcp.go serves TCP connection requests with Digest)
 // and the box answers each; a new mapped address is reported by an Inform
 // "4 VALUE CHANGE"; a reboot really restarts the box (new boot, new
 // sockets, then Inform "1 BOOT" + "M Reboot").
@@ -23,7 +26,9 @@
 // retransmission of an unanswered request), stb.challenged, stb.mapped,
 // stb.binding_changed, stb.cr_accepted, stb.cr_rejected (reason),
 // stb.forged_accepted (an attacker's request got through: a test oracle),
-// stb.reboot, stb.error.
+// stb.reboot, stb.error, stb.auth_challenged (scheme), stb.auth_refused
+// (status), stb.tcp_cr_challenged, stb.tcp_cr_rejected (reason),
+// stb.tcp_cr_throttled, stb.tcp_cr_accepted.
 
 package stb
 

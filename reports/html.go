@@ -23,21 +23,25 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"href": relativeHref,
 	"dur":  formatDuration,
 	"time": formatTime,
+	"secs": formatSeconds,
 }).Parse(htmlSource))
 
 // WriteHTML writes r as one self-contained HTML page: inline CSS, no scripts,
 // and no reference to anything outside the page except relative links to the
 // run's other files (r.Files).
 func WriteHTML(w io.Writer, r *Run) error {
-	return htmlTemplate.Execute(w, htmlPage{Run: r, Passed: r.Passed(), Failed: r.Failures(), NAT: natCounts(r.Topology.NAT)})
+	return htmlTemplate.Execute(w, htmlPage{Run: r, Passed: r.Passed(), Failed: r.Failures(), NAT: natCounts(r.Topology.NAT),
+		Matrix: TraversalMatrix(r), Cameras: CameraTable(r)})
 }
 
 // htmlPage is what the template sees: the run plus what it cannot compute.
 type htmlPage struct {
 	*Run
 	Passed bool
-	Failed int
-	NAT    []natCount
+	Failed  int
+	NAT     []natCount
+	Matrix  *PeerMatrix // seed 001 caller × callee, nil without peer sessions
+	Cameras []CameraRow // seed 002 per home group, nil without cameras
 }
 
 type natCount struct {
@@ -106,6 +110,14 @@ func formatDuration(d Duration) string {
 		return v.Round(10 * time.Microsecond).String()
 	}
 	return d.String()
+}
+
+// formatSeconds shows a time to connect given in seconds, "–" for none.
+func formatSeconds(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "–"
+	}
+	return formatDuration(Duration(v * float64(time.Second)))
 }
 
 func formatTime(t time.Time) string {

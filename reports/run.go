@@ -62,6 +62,18 @@ type Topology struct {
 	Build      Duration       `json:"build"`
 	Teardown   Duration       `json:"teardown"`
 	NAT        map[string]int `json:"nat,omitempty"` // NAT profile -> number of gateways running it
+	Groups     []HomeGroup    `json:"groups,omitempty"`
+}
+
+// HomeGroup is one group of homes as the scenario declared it, in its
+// order: its name, its gateways' NAT profile, how many homes, and whether
+// nat_options changed the profile's defaults (then the report does not
+// guess the NAT's behaviour from its profile name).
+type HomeGroup struct {
+	Name       string `json:"name"`
+	NAT        string `json:"nat"`
+	Homes      int    `json:"homes"`
+	NATOptions bool   `json:"nat_options,omitempty"`
 }
 
 // TimelineEntry is one timeline event as it was carried out: at simulated

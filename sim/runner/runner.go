@@ -206,6 +206,13 @@ func (r *run) summarize(p *topology.Plan) {
 			t.NAT[n.Profile]++
 		}
 	}
+	for _, h := range p.Homes {
+		if k := len(t.Groups); k > 0 && t.Groups[k-1].Name == h.Group {
+			t.Groups[k-1].Homes++
+			continue
+		}
+		t.Groups = append(t.Groups, reports.HomeGroup{Name: h.Group, NAT: h.Gateway.Profile, Homes: 1, NATOptions: h.Gateway.NATOpts != nil})
+	}
 }
 
 func (r *run) build(ctx context.Context, plan *topology.Plan) error {

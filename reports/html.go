@@ -37,7 +37,7 @@ func WriteHTML(w io.Writer, r *Run) error {
 // htmlPage is what the template sees: the run plus what it cannot compute.
 type htmlPage struct {
 	*Run
-	Passed bool
+	Passed  bool
 	Failed  int
 	NAT     []natCount
 	Matrix  *PeerMatrix // seed 001 caller × callee, nil without peer sessions

@@ -117,7 +117,14 @@ func formatSeconds(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "–"
 	}
-	return formatDuration(Duration(v * float64(time.Second)))
+	d := time.Duration(v * float64(time.Second))
+	switch {
+	case d.Abs() >= time.Second:
+		return d.Round(10 * time.Millisecond).String()
+	case d.Abs() >= 10*time.Millisecond:
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(10 * time.Microsecond).String()
 }
 
 func formatTime(t time.Time) string {

@@ -2,7 +2,9 @@
 // shipped ratings scenarios through the runner (the server's ratings must
 // equal the viewers' ground truth, with and without faults) and checks the
 // ratings server against a real Digest peer, curl, inside the namespaces,
-// and its control channel and ratings page from behind a NAT.
+// and its control channel and ratings page from behind a NAT; with the
+// store in a real PostgreSQL server; and a ratings server and a viewer
+// terminal under test as exec programs (doc.go: the contract).
 // Needs root.
 package ratings_test
 

@@ -34,7 +34,11 @@ func Roles() []devices.Role {
 	return []devices.Role{{Name: "ratings-server",
 		Doc:     "seed 004 audience-ratings server: LogReport over HTTP with Digest auth, service guide, content stream, SQLite or PostgreSQL",
 		Options: func() any { return DefaultServerOptions() },
-		New:     func(o any) (devices.Device, error) { return &Server{Options: *o.(*ServerOptions)}, nil }}}
+		New:     func(o any) (devices.Device, error) { return &Server{Options: *o.(*ServerOptions)}, nil }},
+		{Name: "ratings-judge",
+			Doc:     "seed 004: at the end, compares a ratings server under test (e.g. an exec node) with its viewers' ground truth over its JSON API",
+			Options: func() any { return &JudgeOptions{Port: 8080} },
+			New:     func(o any) (devices.Device, error) { return &Judge{Options: *o.(*JudgeOptions)}, nil }}}
 }
 
 // ServerOptions configure ratings-server.
@@ -416,5 +420,11 @@ func (s *Server) apply(ctx context.Context, rep LogReport, t0 time.Time) (int, s
 	}
 	s.log.Info("ratings.report", "type", string(rep.MessageType), "user", rep.UserID, "service", ss.service, "session", ss.id,
 		"ingest", time.Since(t0))
+	if now := s.now(); rep.MessageType == LogIn && now-ss.first < time.Duration(s.Options.MinViewing) {
+		// Seed 004 §5: a terminal reports LogInInfo once it has watched the
+		// minimum time. Stored all the same (ratings count a viewing by its
+		// frames), but a terminal under test is told.
+		s.log.Info("ratings.early_login", "user", rep.UserID, "session", ss.id, "watched", now-ss.first)
+	}
 	return 0, "", nil
 }

@@ -63,10 +63,17 @@ func ParseSIP(b []byte) (SIP, error) {
 // Header returns a header value by name, case-insensitively.
 func (m SIP) Header(name string) string { return m.Headers[strings.ToLower(name)] }
 
-// SIPRequest formats a request with the headers a camera needs to answer.
+// SIPRequest formats a request with the headers every SIP request carries
+// (RFC 3261 §8.1.1: To, From with a tag, CSeq, Call-ID, Max-Forwards, Via),
+// so a real SIP stack answers it; From names the host of the Via's sent-by.
 func SIPRequest(method, uri, via, callID string, cseq int, body string) []byte {
-	return fmt.Appendf(nil, "%s %s SIP/2.0\r\nVia: %s\r\nCall-ID: %s\r\nCSeq: %d %s\r\nMax-Forwards: 70\r\nContent-Length: %d\r\n\r\n%s",
-		method, uri, via, callID, cseq, method, len(body), body)
+	host := "invalid"
+	if f := strings.Fields(via); len(f) > 1 {
+		host, _, _ = strings.Cut(f[1], ";")
+		host, _, _ = strings.Cut(host, ":")
+	}
+	return fmt.Appendf(nil, "%s %s SIP/2.0\r\nVia: %s\r\nFrom: <sip:platform@%s>;tag=%s\r\nTo: <%s>\r\nCall-ID: %s\r\nCSeq: %d %s\r\nMax-Forwards: 70\r\nContent-Length: %d\r\n\r\n%s",
+		method, uri, via, host, callID, uri, callID, cseq, method, len(body), body)
 }
 
 // answer is the camera's 200 OK to a request received from src: the Via gets
@@ -79,6 +86,10 @@ func answer(req SIP, src string, node string) []byte {
 		via = strings.Replace(via, ";rport", ";rport="+port, 1)
 	}
 	via += ";received=" + host
-	return fmt.Appendf(nil, "SIP/2.0 200 OK\r\nVia: %s\r\nCall-ID: %s\r\nCSeq: %s\r\nServer: boxlab-camera %s\r\nContent-Length: 0\r\n\r\n",
-		via, req.Header("call-id"), req.Header("cseq"), node)
+	to := req.Header("to")
+	if to != "" && !strings.Contains(to, ";tag=") {
+		to += ";tag=" + node
+	}
+	return fmt.Appendf(nil, "SIP/2.0 200 OK\r\nVia: %s\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %s\r\nServer: boxlab-camera %s\r\nContent-Length: 0\r\n\r\n",
+		via, req.Header("from"), to, req.Header("call-id"), req.Header("cseq"), node)
 }

@@ -17,7 +17,10 @@ func TestSIPAnswerGoesBackWithRport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.Status != 200 || resp.Header("call-id") != "c1" || resp.Header("cseq") != "1 OPTIONS" {
+	if req.Header("From") != "<sip:platform@198.19.0.2>;tag=c1" || req.Header("To") != "<sip:cam@192.168.1.101:5060>" {
+		t.Fatalf("RFC 3261 §8.1.1: From %q To %q", req.Header("From"), req.Header("To"))
+	}
+	if resp.Status != 200 || resp.Header("call-id") != "c1" || resp.Header("cseq") != "1 OPTIONS" || resp.Header("from") != req.Header("from") || resp.Header("to") != "<sip:cam@192.168.1.101:5060>;tag=cam" {
 		t.Fatalf("seed 002 S8: answer %+v", resp)
 	}
 	if via := resp.Header("via"); !strings.Contains(via, "rport=5060") || !strings.Contains(via, "received=198.19.0.2") {

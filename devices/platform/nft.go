@@ -14,12 +14,20 @@ import (
 //
 //	table ip boxlab_platform { chain out { type filter hook output priority 0
 //	  meta l4proto tcp tcp sport base-(base+999) tcp flags & rst != 0 drop } }
+//
+// The netlink socket is opened inside env.NS.Do rather than with
+// nftables.WithNetNSFd: the library's own namespace switch looks up
+// /proc/self/task/<tid>, which does not exist when the platform runs as an
+// exec program in its own PID namespace (boxlab device platform).
 func dropKernelRSTs(env *devices.Env, base uint16) error {
-	c, err := nftables.New(nftables.WithNetNSFd(env.NS.Fd()))
+	return env.NS.Do(func() error { return installRSTDrop(env.Node, base) })
+}
+
+func installRSTDrop(node string, base uint16) error {
+	c, err := nftables.New()
 	if err != nil {
-		return fmt.Errorf("nftables in %s: %w", env.Node, err)
+		return fmt.Errorf("nftables in %s: %w", node, err)
 	}
-	defer c.CloseLasting()
 	t := c.AddTable(&nftables.Table{Family: nftables.TableFamilyIPv4, Name: nftTable})
 	c.FlushTable(t)
 	out := c.AddChain(&nftables.Chain{Name: "out", Table: t, Type: nftables.ChainTypeFilter,
@@ -35,7 +43,7 @@ func dropKernelRSTs(env *devices.Env, base uint16) error {
 		&expr.Verdict{Kind: expr.VerdictDrop},
 	}})
 	if err := c.Flush(); err != nil {
-		return fmt.Errorf("install RST drop in %s: %w", env.Node, err)
+		return fmt.Errorf("install RST drop in %s: %w", node, err)
 	}
 	return nil
 }

@@ -191,3 +191,22 @@ func TestGrantWrapsTheTURNPassword(t *testing.T) {
 		t.Fatal("a grant must not open as an offer")
 	}
 }
+
+// FuzzOpenWrapped: whatever arrives as an offer or a grant, unwrapping
+// refuses it without panicking (only a genuine one opens).
+func FuzzOpenWrapped(f *testing.F) {
+	wrap := DeriveDeviceKeys("pw", KDF{Time: 1, MemoryKiB: 64, Threads: 1}).Wrap
+	g, _ := SealGrant(&Msg{ID: "a", Session: 5, Seq: 2, Public: netip.MustParseAddrPort("198.18.0.9:3478"), User: "1795000000:a"}, wrap, [TURNDigestLen]byte{1}, bytes.NewReader(make([]byte, WrapNonce)))
+	o, _ := SealOffer(&Msg{ID: "a", Target: "b", Session: 5}, wrap, [32]byte{2}, bytes.NewReader(make([]byte, WrapNonce))) // fixed nonces: every fuzz worker builds the same seeds
+	f.Add(g)
+	f.Add(o)
+	f.Add([]byte{1, 12, 0, 4})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if _, err := OpenGrant(b, wrap); err == nil && !bytes.Equal(b, g) {
+			t.Fatalf("a grant nobody sealed opened: %x", b)
+		}
+		if _, err := OpenOffer(b, wrap); err == nil && !bytes.Equal(b, o) {
+			t.Fatalf("an offer nobody sealed opened: %x", b)
+		}
+	})
+}

@@ -36,7 +36,7 @@ func (p *peer) relay(ctx context.Context, s *session) {
 	delete(p.pending, seq)
 	wrap := p.state.keys.Wrap
 	p.mu.Unlock()
-	if ctx.Err() != nil || ended(s) {
+	if ctx.Err() != nil || ended(s) || isUp(s) { // the direct path opened meanwhile: keep it
 		return
 	}
 	if r.grant == nil {
@@ -122,7 +122,7 @@ func (p *peer) relayPeer(m rendezvous.Msg, b []byte) {
 // goes at once.
 func (p *peer) switchToRelay(s *session) {
 	s.mu.Lock()
-	if s.relayed || s.alloc == nil || !s.peerRelay.IsValid() || s.ended {
+	if s.relayed || s.alloc == nil || !s.peerRelay.IsValid() || s.ended || s.isUp {
 		s.mu.Unlock()
 		return
 	}
@@ -150,6 +150,13 @@ func (p *peer) readRelay(ctx context.Context, s *session, a *relay.Allocation) {
 		ap := ua.AddrPort()
 		p.sealed(append([]byte(nil), buf[:n]...), netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
 	}
+}
+
+// isUp reports whether s's path is open.
+func isUp(s *session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.isUp
 }
 
 // ended reports whether s has ended.

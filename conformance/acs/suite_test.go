@@ -11,12 +11,28 @@
 // STUN parameters, GetParameterValues, SOAP faults, 204) over HTTP with a
 // session cookie, under both the Device. and InternetGatewayDevice. roots.
 //
-// Server under test: the specs drive boxlab's own acs. An `exec` ACS under
-// test would be placed as `role: exec` on the server named acs; it must
-// serve CWMP at http://$BOXLAB_ADDR:7547/ (any real ACS: the ACS URL is
-// the root path) and TR-111 STUN on 3478, and deliver the STUN parameters
-// by SetParameterValues. Those specs are skipped until a real ACS binary is
-// available (BOXLAB_ACS_UNDER_TEST, see exec_test.go).
+// Server under test (exec_test.go): a program that runs as an `exec` node on
+// the server named acs. Default: boxlab's own acs role run standalone
+// (`boxlab device acs --options '{period: 3s, ...}'`, built by the suite).
+// A vendor's ACS: set BOXLAB_ACS_UNDER_TEST to its command line, run by
+// `sh -c` in the acs namespace with BOXLAB_ADDR (its address) and
+// BOXLAB_NODE. It must serve CWMP at http://$BOXLAB_ADDR:7547/ (the ACS URL
+// is the root path), TR-111 STUN on UDP 3478 (or the STUNServerAddress/Port
+// it hands out), deliver the STUN and connection-request parameters by
+// SetParameterValues, and offer the operator contract the suite drives it
+// through, on the same port:
+//
+//	POST /api/commands  {"kind": "get", "param": "Device.DeviceInfo.UpTime", "devices": ["SERIAL"]}
+//	                    → 200: queue the command and deliver it by UDP connection request
+//	GET  /api/devices   → 200 [{"id": "SERIAL", "online": true, "binding": "ip:port"}, ...]
+//
+// (boxlab's acs has more fields and kinds: reboot, set, download; see
+// devices/acs). The suite's own CPE checks each rule on the wire (Inform and
+// SetParameterValues, the 401 challenge, a forged MESSAGE-INTEGRITY, a valid
+// keepalive's MAPPED-ADDRESS, a connection request's source port and G.2.1.4
+// signature, bad input) and boxlab's stb role checks every sender variant
+// (RFC 3489/5389, CRB without its space, TR-098 root, MI from the first
+// request); a per-rule PASS/FAIL table is printed at the end.
 package acs_test
 
 import (

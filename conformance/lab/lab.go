@@ -2,6 +2,11 @@
 // from scenario text and talk through it with real sockets: Build tears the
 // topology down when the spec ends, pass or fail; Listen, Send, Recv and
 // SendUntil open UDP sockets inside node namespaces with bounded waits.
+// For a device under test: StartDevice runs a role by hand in a node (its
+// events into a Recorder), StartProgram runs a program there as the `exec`
+// role does (BoxlabBinary builds `boxlab` for `boxlab device ROLE`,
+// UnderTest picks a vendor's command line from an environment variable),
+// and RuleReport prints one PASS/FAIL line per rule.
 package lab
 
 import (

@@ -6,13 +6,22 @@
 // any state change), tolerance of sender variants, rate limit, reboot.
 // Needs root.
 //
-// Device under test: the specs drive boxlab's own `stb` role. A real CPE
-// agent runs as an `exec` node; boxlab passes it BOXLAB_SERVER_ACS (the
-// ACS address: its ACS URL is http://$BOXLAB_SERVER_ACS:7547/, real CWMP;
-// the STUN parameters arrive by SetParameterValues, STUN on 3478),
-// BOXLAB_ADDR and BOXLAB_NODE (use it as the DeviceId SerialNumber: the
-// ACS names devices by it). Those specs are
-// skipped unless BOXLAB_STB_UNDER_TEST names the agent (see exec_test.go).
+// Device under test (exec_test.go): a program that runs as an `exec` node
+// in home dut0's device namespace (dut0-stb0), behind a linux-fullcone NAT,
+// while boxlab plays the ACS (its acs role, STUN on 3478, CWMP and the
+// operator API on 7547, periods 3 s / 6 s) and the NAT. Default:
+// boxlab's own stb role run standalone (`boxlab device stb --options
+// '{acs: acs}'`, built by the suite). A vendor's CPE agent: set
+// BOXLAB_STB_UNDER_TEST to its command line, run by `sh -c` in the node's
+// namespace with BOXLAB_NODE (use it as DeviceId SerialNumber: the ACS names
+// devices by it), BOXLAB_ADDR, BOXLAB_PUBLIC, BOXLAB_SPEED (1) and
+// BOXLAB_SERVER_ACS (its ACS URL is http://$BOXLAB_SERVER_ACS:7547/, real
+// CWMP; the STUN parameters arrive by SetParameterValues; STUN on 3478;
+// UDP connection requests on the port it reports). Each spec is one rule,
+// judged only by what the ACS saw on the wire (its Informs, keepalives,
+// sessions) and the suite's own signed connection requests (valid, replayed,
+// old ts, repeated id, forged signature, wrong username); a per-rule
+// PASS/FAIL table is printed at the end (junit: one test case per rule).
 package stb_test
 
 import (

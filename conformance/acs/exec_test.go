@@ -107,7 +107,7 @@ var _ = Describe("exec ACS under test (TR-069 Annex G / TR-111 Part 2)", Ordered
 		local = netip.AddrPortFrom(lab.Addr(topo, "box0-cpe0"), 7547)
 		GinkgoWriter.Printf("ACS under test (%s): %q\n", map[bool]string{true: "BOXLAB_ACS_UNDER_TEST", false: "boxlab device acs"}[vendor], command)
 		sut = lab.StartProgram(topo, "acs", command, 1)
-		report.Title = fmt.Sprintf("ACS under test %q (its output: %s/acs.stdout), per rule:", command, sut.Env.OutDir)
+		report.Title = fmt.Sprintf("ACS under test %q (its output, removed after the run, was %s/acs.stdout; its last lines are printed under each failed rule), per rule:", command, sut.Env.OutDir)
 	})
 	ReportAfterEach(func(r SpecReport) {
 		if r.Failed() {

@@ -156,7 +156,7 @@ var _ = Describe("exec STB under test (TR-069 Annex G / TR-111 Part 2)", Ordered
 		public = topo.PublicAddr(dutNode)
 		GinkgoWriter.Printf("STB under test (%s): %q\n", map[bool]string{true: "BOXLAB_STB_UNDER_TEST", false: "boxlab device stb"}[vendor], command)
 		dut = lab.StartProgram(topo, dutNode, command, 1)
-		report.Title = fmt.Sprintf("STB under test %q (its output: %s/%s.stdout), per rule:", command, dut.Env.OutDir, dutNode)
+		report.Title = fmt.Sprintf("STB under test %q (its output, removed after the run, was %s/%s.stdout; its last lines are printed under each failed rule), per rule:", command, dut.Env.OutDir, dutNode)
 	})
 	ReportAfterEach(func(r SpecReport) {
 		if r.Failed() {
@@ -232,7 +232,7 @@ var _ = Describe("exec STB under test (TR-069 Annex G / TR-111 Part 2)", Ordered
 		lastCR = signed(lastTS, lastID, creds.CRUsername, creds.CRPassword)
 		before := crSessions()
 		sendCR(lastCR)
-		Eventually(crSessions, quiet, 50*time.Millisecond).Should(Equal(before + 1))
+		Eventually(crSessions, 10*time.Second, 50*time.Millisecond).Should(Equal(before + 1))
 		Consistently(crSessions, quiet, 100*time.Millisecond).Should(Equal(before + 1))
 	})
 

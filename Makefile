@@ -48,6 +48,7 @@ BENCH_PKGS += ./sim/journal/
 BENCH_PKGS += ./devices/echo/
 BENCH_PKGS += ./nat/table/
 BENCH_PKGS += ./devices/rendezvous/
+BENCH_PKGS += ./devices/relay/
 BENCH_PKGS += ./devices/ratings/
 BENCH_PKGS += ./devices/acs/
 

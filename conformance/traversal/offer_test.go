@@ -14,6 +14,7 @@ import (
 	"github.com/boxlab/boxlab/devices/rendezvous"
 	"github.com/boxlab/boxlab/devices/stb"
 	"github.com/boxlab/boxlab/sim/scenario"
+	"github.com/boxlab/boxlab/sim/topology"
 )
 
 // fakeServer is the spec playing the rendezvous server on rv's port 7700,
@@ -54,32 +55,38 @@ func (f fakeServer) send(b []byte, to netip.AddrPort) {
 	Expect(err).NotTo(HaveOccurred())
 }
 
+// registeredPeer starts a peer on home1-box0 (id home1-box0, password pp)
+// and registers it with the spec playing the server.
+func registeredPeer(topo *topology.Topology, po *stb.PeerOptions) (fakeServer, *journal, netip.AddrPort, rendezvous.DeviceKeys) {
+	GinkgoHelper()
+	srv := fakeServer{lab.Listen(topo, "rv", 7700)}
+	pj := start(topo, "home1-box0", &stb.Peer{Options: *po})
+	kdf := rendezvous.KDF{Time: cheapKDF.Time, MemoryKiB: cheapKDF.MemoryKiB, Threads: cheapKDF.Threads, Salt: rendezvous.SaltFor("spec", "home1-box0")}
+	keys := rendezvous.DeriveDeviceKeys("pp", kdf)
+	_, _, peerAt := srv.msg(rendezvous.THello)
+	var nonce [rendezvous.NonceLen]byte
+	rand.Read(nonce[:])
+	ch, err := (&rendezvous.Msg{Type: rendezvous.TChallenge, ID: "home1-box0", Nonce: nonce, KDF: kdf}).Marshal()
+	Expect(err).NotTo(HaveOccurred())
+	srv.send(ch, peerAt)
+	reg, rb, _ := srv.msg(rendezvous.TRegister)
+	Expect(reg.Nonce).To(Equal(nonce))
+	Expect(rendezvous.Verify(rb, keys.Auth)).To(BeTrue(), "the peer signs with its Argon2id-derived key")
+	ok, err := rendezvous.Sign(&rendezvous.Msg{Type: rendezvous.TRegistered, ID: "home1-box0", Overlay: netip.MustParseAddr("10.200.0.9"),
+		Public: peerAt, Heartbeat: 10000, Expires: 60000}, keys.Auth)
+	Expect(err).NotTo(HaveOccurred())
+	srv.send(ok, peerAt)
+	Eventually(pj.count("peer.registered"), 3*time.Second).Should(Equal(1))
+	return srv, pj, peerAt, keys
+}
+
 var _ = Describe("Seed 001 peer and its offers", func() {
 	It("seed 001 security: the peer takes an offer once; the same offer again (a replay), or a captured offer with another session id, is refused and changes nothing; after a new key, the old offer and the old key open nothing", func() {
 		topo := lab.Build(twoHomes)
-		srv := fakeServer{lab.Listen(topo, "rv", 7700)}
 		po := stb.DefaultPeerOptions()
 		po.Server, po.Password, po.Relay = "rv", "pp", false
 		po.PunchTimeout = scenario.Duration(30 * time.Second) // the spec's caller never answers a punch: keep the session
-		pj := start(topo, "home1-box0", &stb.Peer{Options: *po})
-
-		// Registration, played by the spec as the server would.
-		kdf := rendezvous.KDF{Time: cheapKDF.Time, MemoryKiB: cheapKDF.MemoryKiB, Threads: cheapKDF.Threads, Salt: rendezvous.SaltFor("spec", "home1-box0")}
-		keys := rendezvous.DeriveDeviceKeys("pp", kdf)
-		_, _, peerAt := srv.msg(rendezvous.THello)
-		var nonce [rendezvous.NonceLen]byte
-		rand.Read(nonce[:])
-		ch, err := (&rendezvous.Msg{Type: rendezvous.TChallenge, ID: "home1-box0", Nonce: nonce, KDF: kdf}).Marshal()
-		Expect(err).NotTo(HaveOccurred())
-		srv.send(ch, peerAt)
-		reg, rb, _ := srv.msg(rendezvous.TRegister)
-		Expect(reg.Nonce).To(Equal(nonce))
-		Expect(rendezvous.Verify(rb, keys.Auth)).To(BeTrue(), "the peer signs with its Argon2id-derived key")
-		ok, err := rendezvous.Sign(&rendezvous.Msg{Type: rendezvous.TRegistered, ID: "home1-box0", Overlay: netip.MustParseAddr("10.200.0.9"),
-			Public: peerAt, Heartbeat: 10000, Expires: 60000}, keys.Auth)
-		Expect(err).NotTo(HaveOccurred())
-		srv.send(ok, peerAt)
-		Eventually(pj.count("peer.registered"), 3*time.Second).Should(Equal(1))
+		srv, pj, peerAt, keys := registeredPeer(topo, po)
 
 		// The caller's socket, and its public endpoint as a server sees it.
 		caller := lab.Listen(topo, "home0-box0", 0)
@@ -171,5 +178,49 @@ var _ = Describe("Seed 001 peer and its offers", func() {
 			p, err := rendezvous.Open(tk2.CalleeToCaller, buf[:n])
 			return err == nil && p.Kind == rendezvous.KindPong && binary.BigEndian.Uint64(p.Body) == 7
 		}, 3*time.Second).Should(BeTrue(), "the new key is the one the peer answers under")
+	})
+
+	It("seed 001 bad input: relay messages the peer did not ask for, with a wrong MAC, for no session, or a grant that does not unwrap, are refused and counted; the session then fails instead of using them", func() {
+		topo := lab.Build(twoHomes)
+		po := stb.DefaultPeerOptions()
+		po.Server, po.Password = "rv", "pp"
+		po.PunchTimeout, po.RelayTimeout = scenario.Duration(time.Second), scenario.Duration(10*time.Second)
+		srv, pj, peerAt, keys := registeredPeer(topo, po)
+		relayed := netip.MustParseAddrPort("198.51.100.7:50000")
+		send := func(m *rendezvous.Msg, key [32]byte) {
+			b, err := rendezvous.Sign(m, key)
+			Expect(err).NotTo(HaveOccurred())
+			srv.send(b, peerAt)
+		}
+		var other [32]byte
+		rand.Read(other[:])
+		send(&rendezvous.Msg{Type: rendezvous.TRelayPeer, ID: "home1-box0", Session: 77, Public: relayed}, keys.Auth) // no such session
+		Eventually(pj.count("peer.bad_message"), 3*time.Second).Should(Equal(1))
+
+		// An offer from a caller that never answers: punching fails after
+		// 1 s and the peer asks for a relay.
+		var key [32]byte
+		rand.Read(key[:])
+		b, err := rendezvous.SealOffer(&rendezvous.Msg{ID: "home1-box0", Target: "a", Session: 1001, Overlay: netip.MustParseAddr("10.200.0.8"),
+			Public: netip.MustParseAddrPort("198.51.100.8:40000")}, keys.Wrap, key, rand.Reader)
+		Expect(err).NotTo(HaveOccurred())
+		srv.send(b, peerAt)
+		send(&rendezvous.Msg{Type: rendezvous.TRelayPeer, ID: "home1-box0", Session: 1001, Public: relayed}, other) // wrong MAC
+		grant := func(seq uint64, wrap [32]byte) {
+			g, err := rendezvous.SealGrant(&rendezvous.Msg{ID: "home1-box0", Session: 1001, Seq: seq, Public: netip.AddrPortFrom(lab.Addr(topo, "rv"), 3478),
+				User: "1795000000:home1-box0"}, wrap, [rendezvous.TURNDigestLen]byte{1}, rand.Reader)
+			Expect(err).NotTo(HaveOccurred())
+			srv.send(g, peerAt)
+		}
+		grant(999, keys.Wrap) // answers no request
+		Eventually(pj.count("peer.bad_message"), 3*time.Second).Should(Equal(3))
+		Expect(pj.count("peer.relay_peer")()).To(BeZero(), "neither relayed address was taken")
+
+		req, _, _ := srv.msg(rendezvous.TRelayReq)
+		Expect(req.Session).To(Equal(uint64(1001)))
+		Expect(pj.count("peer.punch_failed")()).To(Equal(1))
+		grant(req.Seq, other) // the right request, but not wrapped for this device
+		Eventually(pj.count("peer.unwrap_failed"), 3*time.Second).Should(Equal(1))
+		Expect(pj.count("peer.relay_allocated")()).To(BeZero(), "nothing allocated with credentials it could not read")
 	})
 })

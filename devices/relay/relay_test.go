@@ -18,7 +18,7 @@ import (
 )
 
 // node makes a namespace with lo up.
-func node(t *testing.T) *ns.NS {
+func node(t testing.TB) *ns.NS {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for a network namespace")

@@ -23,6 +23,7 @@ import (
 	"os/exec"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,6 +43,8 @@ func main() {
 	scenarios := flag.String("scenario", "", "comma-separated scenario files to run as load tests instead of the topology figures")
 	out := flag.String("out", "out/bench", "report folder of -scenario runs")
 	metricsRE := flag.String("metrics", "", "regular expression: the metrics a -scenario run prints (default all)")
+	cpuProfile := flag.String("cpuprofile", "", "-scenario runs: write a CPU profile of the whole run to this file")
+	holder := flag.String("holder", runner.HolderAuto, "-scenario runs: where namespace descriptors live (auto, always: helper processes, never: this process)")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		log.Fatal("boxlab-bench needs root")
@@ -51,8 +54,18 @@ func main() {
 		if err != nil {
 			log.Fatalf("bad -metrics: %v", err)
 		}
-		scenarioMode(context.Background(), *scenarios, *out, show)
-		return
+		if *cpuProfile != "" {
+			f, err := os.Create(*cpuProfile)
+			if err != nil {
+				log.Fatal(err)
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				log.Fatal(err)
+			}
+		}
+		code := scenarioMode(context.Background(), *scenarios, *out, show, *holder)
+		pprof.StopCPUProfile()
+		os.Exit(code)
 	}
 	var counts []int
 	for _, f := range strings.Split(*homesFlag, ",") {

@@ -75,6 +75,8 @@ type peaks struct {
 	mu                sync.Mutex
 	kernel, process   int64
 	threads, files    int
+	kinds             map[string]int // descriptors by kind when files peaked
+	kindsAt           int
 	kernel0, process0 int64
 	stop              chan struct{}
 	done              chan struct{}
@@ -94,17 +96,24 @@ func startPeaks() *peaks {
 				k, r, th, fd := kernelUsed()-p.kernel0, processRSS()-p.process0, processThreads(), openFiles()
 				p.mu.Lock()
 				p.kernel, p.process, p.threads, p.files = max(p.kernel, k), max(p.process, r), max(p.threads, th), max(p.files, fd)
+				again := fd > p.kindsAt+p.kindsAt/50 // a new peak 2% above the last breakdown
 				p.mu.Unlock()
+				if again {
+					kinds := fdKinds()
+					p.mu.Lock()
+					p.kinds, p.kindsAt = kinds, fd
+					p.mu.Unlock()
+				}
 			}
 		}
 	}()
 	return p
 }
 
-func (p *peaks) end() (kernel, process int64, threads, files int) {
+func (p *peaks) end() (kernel, process int64, threads, files int, kinds map[string]int) {
 	close(p.stop)
 	<-p.done
-	return p.kernel, p.process, p.threads, p.files
+	return p.kernel, p.process, p.threads, p.files, p.kinds
 }
 
 // openFiles counts this process's open descriptors.
@@ -119,7 +128,7 @@ func openFiles() int {
 // benchScenario runs one scenario file in this process, as `boxlab run`
 // does, and prints what a load test needs: the phases' wall time and CPU,
 // peak memory per box, OS threads, the assertions and the event rates.
-func benchScenario(ctx context.Context, path, outRoot string, show *regexp.Regexp) (bool, error) {
+func benchScenario(ctx context.Context, path, outRoot string, show *regexp.Regexp, holder string) (bool, error) {
 	cat, err := runner.DefaultCatalog()
 	if err != nil {
 		return false, err
@@ -138,8 +147,8 @@ func benchScenario(ctx context.Context, path, outRoot string, show *regexp.Regex
 	meter := &phaseMeter{}
 	pk := startPeaks()
 	out := filepath.Join(outRoot, s.Name)
-	rep, runErr := runner.Run(ctx, runner.Config{Scenario: s, Catalog: cat, OutDir: out, Progress: meter})
-	kernel, process, threads, files := pk.end()
+	rep, runErr := runner.Run(ctx, runner.Config{Scenario: s, Catalog: cat, OutDir: out, Progress: meter, Holder: holder})
+	kernel, process, threads, files, kinds := pk.end()
 	if _, err := reports.WriteAll(out, rep); err != nil {
 		return false, err
 	}
@@ -151,6 +160,10 @@ func benchScenario(ctx context.Context, path, outRoot string, show *regexp.Regex
 	}
 	fmt.Printf("  peak memory: kernel %s, process %s (%s + %s per box); peak OS threads %d; peak open files %d\n",
 		kib(kernel), kib(process), kib(kernel/int64(boxes)), kib(process/int64(boxes)), threads, files)
+	if len(kinds) > 0 {
+		fmt.Printf("  open descriptors by kind near their peak:\n")
+		printKinds(kinds, boxes)
+	}
 	run, _ := meter.get("run")
 	sim := time.Duration(rep.SimDuration).Seconds()
 	fmt.Printf("  %-44s %10s %12s %12s %12s %12s\n", "metric", "count", "per sim s", "per real s", "p50", "p95")
@@ -188,18 +201,20 @@ func num(v float64) string {
 	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", v), "0"), ".")
 }
 
-// scenarioMode runs every listed scenario and exits non-zero when one fails.
-func scenarioMode(ctx context.Context, list, outRoot string, show *regexp.Regexp) {
+// scenarioMode runs every listed scenario and returns the exit code: 1 when
+// one failed, 2 when one could not run.
+func scenarioMode(ctx context.Context, list, outRoot string, show *regexp.Regexp, holder string) int {
 	ok := true
 	for _, path := range strings.Split(list, ",") {
-		passed, err := benchScenario(ctx, strings.TrimSpace(path), outRoot, show)
+		passed, err := benchScenario(ctx, strings.TrimSpace(path), outRoot, show, holder)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", path, err)
-			os.Exit(2)
+			return 2
 		}
 		ok = ok && passed
 	}
 	if !ok {
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }

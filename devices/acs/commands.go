@@ -43,6 +43,11 @@ type Policy struct {
 	MaxRetry time.Duration // cap of the wait
 	Attempts int           // connection-request attempts before failing
 	TTL      time.Duration // a command not done this long after queueing expires
+	// InFlight caps the commands under way at once (a connection request
+	// sent and its retry wait not over, or the STB's session fetched it);
+	// the rest wait their turn, so a command for 10,000 devices does not
+	// open 10,000 sessions at once. 0 = no cap.
+	InFlight int
 }
 
 // Queue holds every job. Pure: time is passed in; the caller serialises.
@@ -82,10 +87,19 @@ func (q *Queue) Jobs() []*Job {
 
 // Due returns, per device, the oldest job whose connection request is due at
 // now (one job per device at a time, so the STB's session fetches it first),
-// and ends jobs that expired or ran out of attempts. reachable says whether
-// a device has a binding to send to.
+// at most Policy.InFlight under way in all, and ends jobs that expired or ran
+// out of attempts. reachable says whether a device has a binding to send to.
 func (q *Queue) Due(now time.Duration, reachable func(device string) bool) (due, ended []*Job) {
 	busy := map[string]bool{}
+	room := -1 // no cap
+	if q.Policy.InFlight > 0 {
+		room = q.Policy.InFlight
+		for _, id := range q.order {
+			if j := q.jobs[id]; j.State == Fetched || (j.State == Sent && now < j.Next) {
+				room--
+			}
+		}
+	}
 	for _, id := range q.order {
 		j := q.jobs[id]
 		if j.State.Final() {
@@ -105,8 +119,9 @@ func (q *Queue) Due(now time.Duration, reachable func(device string) bool) (due,
 			continue
 		}
 		busy[j.Device] = true
-		if (j.State == Queued || j.State == Sent) && now >= j.Next && reachable(j.Device) {
+		if (j.State == Queued || j.State == Sent) && now >= j.Next && room != 0 && reachable(j.Device) {
 			due = append(due, j)
+			room--
 		}
 	}
 	q.compact()

@@ -72,3 +72,37 @@ func TestGroup(t *testing.T) {
 		}
 	}
 }
+
+func TestQueueInFlightCap(t *testing.T) {
+	s := time.Second
+	q := &Queue{Policy: Policy{Retry: 5 * s, MaxRetry: 20 * s, Attempts: 3, TTL: 60 * s, InFlight: 2}}
+	yes := func(string) bool { return true }
+	var jobs []*Job
+	for _, dev := range []string{"a", "b", "c", "d"} {
+		jobs = append(jobs, q.Add(dev, Command{Kind: "get"}, 0))
+	}
+	due, _ := q.Due(0, yes)
+	if len(due) != 2 || due[0] != jobs[0] || due[1] != jobs[1] {
+		t.Fatalf("cap 2: want a and b due, oldest first; got %v", due)
+	}
+	for _, j := range due {
+		q.Sent(j, 0)
+	}
+	if due, _ = q.Due(1*s, yes); len(due) != 0 {
+		t.Fatalf("two requests under way: want nothing more due; got %v", due)
+	}
+	q.Fetch("a") // a's session is on: still under way
+	if due, _ = q.Due(2*s, yes); len(due) != 0 {
+		t.Fatalf("a fetched, b awaiting its session: want nothing due; got %v", due)
+	}
+	q.Finish(jobs[0].ID, "a", true, "", 3*s)
+	if due, _ = q.Due(3*s, yes); len(due) != 1 || due[0] != jobs[2] {
+		t.Fatalf("a done: want c due; got %v", due)
+	}
+	q.Sent(jobs[2], 3*s)
+	// b's retry wait ends at 5 s: b is no longer under way, and its new
+	// attempt takes the one free place before d, which is younger.
+	if due, _ = q.Due(5*s, yes); len(due) != 1 || due[0] != jobs[1] {
+		t.Fatalf("b's wait over, c under way: want b; got %v", due)
+	}
+}

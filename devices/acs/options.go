@@ -37,6 +37,7 @@ type Options struct {
 	MaxRetry         scenario.Duration    `yaml:"max_retry"`          // cap of the retry wait; default 20s
 	Attempts         int                  `yaml:"attempts"`           // connection requests per command before it fails; default 4
 	TTL              scenario.Duration    `yaml:"ttl"`                // a command not done this long expires; default 60s
+	InFlight         int                  `yaml:"in_flight"`          // commands under way at once (connection request sent, session not over); 0 = no cap (default)
 	Auth             httpauth.Scheme      `yaml:"auth"`               // authentication of the CWMP URL: none (default), basic, digest (RFC 7616 SHA-256 and MD5, qop=auth)
 	AuthSecret       string               `yaml:"auth_secret"`        // a CPE's password is CPEPassword(auth_secret, its username) unless auth_users names it; "" = auth_users only; default boxlab
 	AuthUsers        map[string]string    `yaml:"auth_users"`         // username → password of CPEs (a username is the serial number or OUI-ProductClass-SerialNumber)
@@ -122,6 +123,9 @@ func (o *Options) Check(*scenario.Scenario) []scenario.FieldError {
 	}
 	if o.Attempts < 1 {
 		add("attempts", "want at least 1; got %d", o.Attempts)
+	}
+	if o.InFlight < 0 {
+		add("in_flight", "want 0 (no cap) or more; got %d", o.InFlight)
 	}
 	if c := o.Commands; c != nil {
 		c.defaults()

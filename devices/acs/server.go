@@ -77,7 +77,7 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 	s.env = env
 	s.devs, s.byUser = map[string]*device{}, map[string]*device{}
 	s.sessions = map[string]*session{}
-	s.queue = Queue{Policy: Policy{Retry: time.Duration(o.Retry), MaxRetry: time.Duration(o.MaxRetry), Attempts: o.Attempts, TTL: time.Duration(o.TTL)}}
+	s.queue = Queue{Policy: Policy{Retry: time.Duration(o.Retry), MaxRetry: time.Duration(o.MaxRetry), Attempts: o.Attempts, TTL: time.Duration(o.TTL), InFlight: o.InFlight}}
 	s.tracker = annexg.Tracker{Missed: o.Missed}
 	s.guard, s.authFails = s.newGuard(), map[string]int{}
 	s.crClient = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: env.NS.DialContext, DisableKeepAlives: true}}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -17,10 +18,15 @@ import (
 // NamedDir is where named namespaces are bind-mounted, as iproute2 expects.
 const NamedDir = "/run/netns"
 
-// NS is a network namespace held open by a file descriptor.
+// NS is a network namespace held open by a file descriptor: in this process,
+// or in a Holder's helper when made by Holder.Create.
 type NS struct {
 	fd   int
 	name string // base name under NamedDir, "" when unnamed
+
+	held *holderProc // the helper holding it, nil when fd is ours
+	id   int         // its descriptor number in held
+	pin  sync.Mutex  // guards fd of a held namespace (see Fd)
 }
 
 // Create makes a new network namespace. When name is not empty it is also
@@ -56,7 +62,7 @@ func createHere(name string, setup func() error) (*NS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open new netns: %w", err)
 	}
-	n := &NS{fd: fd}
+	n := &NS{fd: fd, id: -1}
 	if name != "" {
 		if err := bindName(name); err != nil {
 			n.Close()
@@ -100,11 +106,40 @@ func Open(path string) (*NS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open netns %s: %w", path, err)
 	}
-	return &NS{fd: fd}, nil
+	return &NS{fd: fd, id: -1}, nil
 }
 
-// Fd is the namespace's file descriptor, for netlink.NsFd and nftables.WithNetNSFd.
-func (n *NS) Fd() int { return n.fd }
+// Fd is the namespace's file descriptor, for netlink.NsFd and
+// nftables.WithNetNSFd; it stays valid until Close. A namespace held by a
+// Holder gets a descriptor in this process at its first Fd call and keeps
+// it until Close (Do, the sockets and Netlink need none).
+func (n *NS) Fd() int {
+	if n.held == nil {
+		return n.fd
+	}
+	n.pin.Lock()
+	defer n.pin.Unlock()
+	if n.fd < 0 {
+		fd, err := n.held.get(n.id)
+		if err != nil {
+			return -1 // a holder that died: every use of -1 fails with EBADF
+		}
+		n.fd = fd
+	}
+	return n.fd
+}
+
+// lease returns a descriptor of the namespace valid until release is called.
+func (n *NS) lease() (fd int, release func(), err error) {
+	if n.held == nil {
+		return n.fd, func() {}, nil
+	}
+	fd, err = n.held.get(n.id)
+	if err != nil {
+		return -1, nil, err
+	}
+	return fd, func() { unix.Close(fd) }, nil
+}
 
 // Name is the namespace's name under NamedDir, or "" when unnamed.
 func (n *NS) Name() string { return n.name }
@@ -120,6 +155,10 @@ func (n *NS) Close() error {
 	if n.fd >= 0 {
 		errs = append(errs, unix.Close(n.fd))
 		n.fd = -1
+	}
+	if n.held != nil {
+		errs = append(errs, n.held.drop(n.id))
+		n.held = nil
 	}
 	return errors.Join(errs...)
 }
@@ -143,6 +182,11 @@ func Unname(name string) error {
 // Do runs fn on an OS thread that is inside the namespace. Sockets created by
 // fn stay in the namespace after Do returns.
 func (n *NS) Do(fn func() error) error {
+	fd, release, err := n.lease()
+	if err != nil {
+		return fmt.Errorf("enter netns: %w", err)
+	}
+	defer release()
 	runtime.LockOSThread()
 	orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -150,7 +194,7 @@ func (n *NS) Do(fn func() error) error {
 		return fmt.Errorf("open current netns: %w", err)
 	}
 	defer unix.Close(orig)
-	if err := unix.Setns(n.fd, unix.CLONE_NEWNET); err != nil {
+	if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
 		runtime.UnlockOSThread()
 		return fmt.Errorf("enter netns: %w", err)
 	}
@@ -200,7 +244,12 @@ func (n *NS) Socket(domain, typ, proto int) (fd int, err error) {
 
 // Netlink returns a netlink handle bound to the namespace; close it after use.
 func (n *NS) Netlink() (*netlink.Handle, error) {
-	h, err := netlink.NewHandleAt(nsHandle(n.fd))
+	fd, release, err := n.lease()
+	if err != nil {
+		return nil, fmt.Errorf("netlink handle: %w", err)
+	}
+	defer release() // the handle's sockets keep their namespace
+	h, err := netlink.NewHandleAt(nsHandle(fd))
 	if err != nil {
 		return nil, fmt.Errorf("netlink handle: %w", err)
 	}

@@ -52,3 +52,12 @@ func RaiseFileLimit(log *slog.Logger, want uint64) error {
 		"why", "a namespace and a few sockets a box")
 	return nil
 }
+
+// FileLimit is this process's soft RLIMIT_NOFILE.
+func FileLimit() (uint64, error) {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, fmt.Errorf("get RLIMIT_NOFILE: %w", err)
+	}
+	return lim.Cur, nil
+}

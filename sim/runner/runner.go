@@ -45,7 +45,23 @@ type Config struct {
 	Verbose  bool         // device events to the console too
 	Progress Progress     // progress display; nil = none
 	RunID    string       // default: random
+	// Holder says where namespace descriptors live: HolderAuto (default)
+	// moves them to helper processes when RLIMIT_NOFILE is too low for the
+	// topology, HolderAlways and HolderNever force a side.
+	Holder string
 }
+
+// Holder modes (Config.Holder).
+const (
+	HolderAuto   = "auto"
+	HolderAlways = "always"
+	HolderNever  = "never"
+)
+
+// descriptorsPerNode is what RLIMIT_NOFILE is raised to per node (+4096):
+// its namespace and a few sockets, with room. Below it the namespaces go
+// to a holder (auto).
+const descriptorsPerNode = 16
 
 // Progress shows the phases of a run to a person.
 type Progress interface {
@@ -89,6 +105,7 @@ type run struct {
 	journal *journal.Journal
 	log     *slog.Logger
 	topo    *topology.Topology
+	holder  bool // namespaces held by helper processes (Config.Holder)
 	clock   *clock.Clock
 	procs   map[string]*proc
 
@@ -135,7 +152,11 @@ func (r *run) run(ctx context.Context) (err error) {
 		return fmt.Errorf("plan topology: %w", err)
 	}
 	r.summarize(plan)
-	if err := ns.RaiseFileLimit(r.log, uint64(16*len(plan.Nodes)+4096)); err != nil {
+	want := uint64(descriptorsPerNode*len(plan.Nodes) + 4096)
+	if err := ns.RaiseFileLimit(r.log, want); err != nil {
+		return err
+	}
+	if r.holder, err = r.useHolder(want); err != nil {
 		return err
 	}
 	if n := len(plan.Nodes); n > 200 {
@@ -220,7 +241,7 @@ func (r *run) build(ctx context.Context, plan *topology.Plan) error {
 	r.cfg.Progress.Phase("build", len(plan.Nodes))
 	topo, err := topology.Build(ctx, plan, topology.Options{
 		RunID: r.cfg.RunID, Named: r.cfg.Keep, Speed: r.s.Speed, Profiles: r.cfg.Catalog.NAT, Log: r.log,
-		Progress: func() { r.cfg.Progress.Step(1) },
+		Progress: func() { r.cfg.Progress.Step(1) }, Holder: r.holder,
 	})
 	r.cfg.Progress.Done()
 	if err != nil {
@@ -229,7 +250,34 @@ func (r *run) build(ctx context.Context, plan *topology.Plan) error {
 	r.topo = topo
 	r.rep.Topology.Build = reports.Duration(time.Since(start))
 	r.log.Info("build.done", "namespaces", len(plan.Nodes), "took", time.Since(start).Round(time.Millisecond))
+	if held, procs := topo.Held(); procs > 0 {
+		r.log.Info("ns.holder", "namespaces", held, "processes", procs)
+	}
 	return nil
+}
+
+// useHolder decides Config.Holder: auto holds the namespaces in helper
+// processes when the file limit is below want.
+func (r *run) useHolder(want uint64) (bool, error) {
+	switch r.cfg.Holder {
+	case HolderAlways:
+		return true, nil
+	case HolderNever:
+		return false, nil
+	case "", HolderAuto:
+	default:
+		return false, fmt.Errorf("namespace holder %q: want %s, %s or %s", r.cfg.Holder, HolderAuto, HolderAlways, HolderNever)
+	}
+	limit, err := ns.FileLimit()
+	if err != nil {
+		return false, err
+	}
+	if limit >= want {
+		return false, nil
+	}
+	r.log.Info("ns.holder", "file_limit", limit, "wanted", want,
+		"why", "more namespaces than this process's descriptors leave room for: helper processes hold them")
+	return true, nil
 }
 
 func (r *run) teardown() {

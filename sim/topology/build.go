@@ -27,6 +27,10 @@ type Options struct {
 	Log      *slog.Logger
 	Progress func() // called once per node built; may be nil
 	Workers  int    // parallel home builders; default 2
+	// Holder keeps the namespaces' descriptors in ns.Holder helper
+	// processes instead of this one: for more namespaces than this
+	// process's RLIMIT_NOFILE leaves room for next to its sockets.
+	Holder bool
 }
 
 // Live is a built node.
@@ -56,6 +60,7 @@ type Topology struct {
 
 	shared  map[string]*netlink.Handle // netlink handles bound to core and ISPs, shared by builders while building
 	bridges map[*Segment]int           // bridge ifindex per segment, in its owner
+	holder  *ns.Holder                 // nil unless Options.Holder
 }
 
 // Node returns the built node called name, or nil.
@@ -98,6 +103,13 @@ func Build(ctx context.Context, p *Plan, o Options) (*Topology, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	t := &Topology{Plan: p, opts: o, nodes: map[string]*Live{}, shared: map[string]*netlink.Handle{}, bridges: map[*Segment]int{}}
+	if o.Holder {
+		h, err := ns.NewHolder()
+		if err != nil {
+			return nil, err
+		}
+		t.holder = h
+	}
 	defer t.closeShared()
 	var homes []*Home
 	// Core, servers and ISPs first, on one thread: everything else hangs off them.
@@ -305,7 +317,11 @@ func (b *builder) node(n *Node) error {
 	}
 	forward := n.Kind == Core || n.Kind == ISP || n.Kind == Gateway
 	handle := new(*netlink.Handle)
-	nsh, err := ns.Create(name, func() error {
+	create := ns.Create
+	if h := b.t.holder; h != nil {
+		create = h.Create
+	}
+	nsh, err := create(name, func() error {
 		return b.setupHere(n, forward, handle)
 	})
 	// ns.Create returned to this builder's thread namespace of origin; the
@@ -518,7 +534,27 @@ func (t *Topology) Close() (time.Duration, error) {
 	t.mu.Lock()
 	t.nodes, t.order = map[string]*Live{}, nil
 	t.mu.Unlock()
+	errs = append(errs, t.closeHolder())
 	return time.Since(start), errors.Join(errs...)
+}
+
+// closeHolder ends the namespace holder's helpers, if any.
+func (t *Topology) closeHolder() error {
+	if t.holder == nil {
+		return nil
+	}
+	err := t.holder.Close()
+	t.holder = nil
+	return err
+}
+
+// Held is how many namespaces the holder's helper processes hold and how
+// many helpers there are (0, 0 without Options.Holder).
+func (t *Topology) Held() (namespaces, processes int) {
+	if t.holder == nil {
+		return 0, 0
+	}
+	return t.holder.Held(), t.holder.Processes()
 }
 
 // closeNATs stops every NAT, many at a time: each one's nftables commit
@@ -558,6 +594,7 @@ func (t *Topology) Keep() {
 		n.NS.Keep()
 		n.NS.Close()
 	}
+	t.closeHolder()
 }
 
 // waitLinksGone polls the core until only want links (lo and bridges)

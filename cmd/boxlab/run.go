@@ -24,6 +24,7 @@ func runCmd() *cobra.Command {
 		speed    float64
 		verbose  bool
 		runID    string
+		holder   string
 	)
 	cmd := &cobra.Command{
 		Use:   "run SCENARIO.yaml",
@@ -59,7 +60,7 @@ Exit code 0: every assertion passed; 1: an assertion failed; 2: bad input or set
 			}
 			rep, runErr := runner.Run(cmd.Context(), runner.Config{
 				Scenario: s, Catalog: cat, OutDir: out, Keep: keep, Captures: captures,
-				Console: console, Verbose: verbose, Progress: progress, RunID: runID,
+				Console: console, Verbose: verbose, Progress: progress, RunID: runID, Holder: holder,
 			})
 			paths, werr := reports.WriteAll(out, rep)
 			if werr != nil {
@@ -82,6 +83,7 @@ Exit code 0: every assertion passed; 1: an assertion failed; 2: bad input or set
 	f.Float64Var(&speed, "speed", 0, "override the scenario's speed (simulated seconds per real second)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "print device events too")
 	f.StringVar(&runID, "run-id", "", "run id used in namespace names (default random)")
+	f.StringVar(&holder, "ns-holder", runner.HolderAuto, "where namespace descriptors live: auto (helper processes when RLIMIT_NOFILE is too low for the topology), always, never")
 	return cmd
 }
 

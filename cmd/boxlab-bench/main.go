@@ -44,7 +44,7 @@ func main() {
 	out := flag.String("out", "out/bench", "report folder of -scenario runs")
 	metricsRE := flag.String("metrics", "", "regular expression: the metrics a -scenario run prints (default all)")
 	cpuProfile := flag.String("cpuprofile", "", "-scenario runs: write a CPU profile of the whole run to this file")
-	holder := flag.String("holder", runner.HolderAuto, "-scenario runs: where namespace descriptors live (auto, always: helper processes, never: this process)")
+	holder := flag.String("holder", runner.HolderAuto, "where namespace descriptors live: always = helper processes (sim/ns Holder); -scenario runs also take auto (when RLIMIT_NOFILE is too low) and never")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		log.Fatal("boxlab-bench needs root")
@@ -75,11 +75,11 @@ func main() {
 		}
 		counts = append(counts, n)
 	}
-	fmt.Printf("NAT profile %s\n", *profile)
+	fmt.Printf("NAT profile %s, namespace holder %s\n", *profile, *holder)
 	fmt.Printf("%-7s %-7s %-10s %-10s %-10s %-12s %-12s %-12s %-8s %-10s\n", "homes", "boxes", "namespaces", "create", "teardown", "boxes/s", "kernel/box", "process/box", "threads", "idle CPU")
 	results := map[int]result{}
 	for _, n := range counts {
-		r, err := measure(n, *devs, *profile)
+		r, err := measure(n, *devs, *profile, *holder == runner.HolderAlways)
 		if err != nil {
 			log.Fatalf("%d homes: %v", n, err)
 		}
@@ -92,7 +92,7 @@ func main() {
 		ours, ok := results[*baseline]
 		if !ok {
 			var err error
-			if ours, err = measure(*baseline, *devs, "linux"); err != nil {
+			if ours, err = measure(*baseline, *devs, "linux", false); err != nil {
 				log.Fatal(err)
 			}
 		}
@@ -115,7 +115,7 @@ type result struct {
 	kernel, process   int64 // bytes
 }
 
-func measure(homes, devs int, profile string) (result, error) {
+func measure(homes, devs int, profile string, holder bool) (result, error) {
 	cat, err := runner.DefaultCatalog()
 	if err != nil {
 		return result{}, err
@@ -142,7 +142,7 @@ topology:
 	runtime.GC()
 	k0, p0 := kernelUsed(), processRSS()
 	start := time.Now()
-	topo, err := topology.Build(context.Background(), plan, topology.Options{Speed: 1, Profiles: cat.NAT})
+	topo, err := topology.Build(context.Background(), plan, topology.Options{Speed: 1, Profiles: cat.NAT, Holder: holder})
 	if err != nil {
 		return result{}, err
 	}

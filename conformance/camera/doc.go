@@ -29,6 +29,9 @@
 // gstreamer1.0-plugins-base/-good; testdata/rtsp_camera.py) as an RTSP
 // camera. A candidate whose program is absent is skipped with the reason.
 //
+// A control spec shows the rport rule is discriminating: boxlab's camera
+// with ignore_rport is never reached next to the same camera honouring it.
+//
 // A vendor's camera: BOXLAB_CAMERA_UNDER_TEST is a shell command line run
 // in the camera's namespace (its address is $BOXLAB_ADDR, 192.168.1.100 in
 // a 192.168.1.0/24 LAN whose gateway is .1), which must serve until SIGTERM;

@@ -146,3 +146,47 @@ var _ = Describe("Camera under test answers a trigger packet the way the platfor
 		}
 	}
 })
+
+// The rport rule must tell cameras apart: boxlab's camera with ignore_rport
+// (firmware that answers to the Via's port, RFC 3261 §18.2.2) next to one
+// that honours it, the platform writing port 5070 in its Via.
+var rportControl = `
+name: camera-rport-control
+speed: 1
+duration: 8s
+topology:
+  servers:
+    - {name: plat, role: platform, options: {timeout: 2s, retries: 2, via_port: 5070}}
+  homes:
+    - name: honour
+      count: 1
+      nat: linux
+      devices:
+        - {name: cam, role: exec, options: {command: HONOUR}}
+        - {name: trigger, role: trigger, options: {platform: plat, refresh: 60s, cameras: [{addr: 192.168.1.100, type: sip}]}}
+    - name: ignore
+      count: 1
+      nat: linux
+      devices:
+        - {name: cam, role: exec, options: {command: IGNORE}}
+        - {name: trigger, role: trigger, options: {platform: plat, refresh: 60s, cameras: [{addr: 192.168.1.100, type: sip}]}}
+assertions:
+  - {name: honoured, expect: "count(platform.connected_honour) == 1"}
+  - {name: ignored, expect: "count(platform.connected_ignore) == 0"}
+  - {name: ignored camera answered, expect: "count(platform.indication) >= 4"}
+`
+
+var _ = Describe("The rules tell a faulty camera apart", Ordered, func() {
+	It("RFC 3581 §4: a camera that ignores rport answers to the Via's port and is never reached, while the same camera honouring it is", func() {
+		argv, why := boxlabCamera()
+		if argv == nil {
+			Skip(why)
+		}
+		ignore := append(append([]string(nil), argv[:len(argv)-1]...), "{ignore_rport: true}")
+		src := strings.NewReplacer("HONOUR", yamlList(argv), "IGNORE", yamlList(ignore)).Replace(rportControl)
+		o := run("rport-control", src)
+		o.rule("honoured")
+		o.rule("ignored")
+		o.rule("ignored camera answered")
+	})
+})

@@ -28,6 +28,9 @@
 //     it did not start and speaks RTSP to an rtsp camera, a BXSDK/1 login
 //     (user admin, password admin) to an sdk camera.
 //
+// A control spec runs boxlab's platform with keepalives off and checks that
+// the S10 rules fail: they measure keepalives, not reachability.
+//
 // Platform under test: boxlab's own platform role run as a program
 // (`bin/boxlab device platform`; make build first), or a vendor's:
 // BOXLAB_PLATFORM_UNDER_TEST is a shell command line run in the platform's

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
 )
 
 // underTest is the platform's command line and the camera types it serves,
@@ -122,4 +123,26 @@ var _ = Describe("Platform under test, exercised by boxlab's triggers and camera
 	for _, r := range rules {
 		It(r.name, func() { o.rule(r.name) })
 	}
+})
+
+// The keepalive rules must tell platforms apart: boxlab's platform with
+// keepalives off loses the port-restricted-cone and symmetric cameras once
+// their NATs' 8 s UDP timeout passes, and the S10 rules see it.
+var _ = Describe("The rules tell a faulty platform apart", Ordered, func() {
+	It("seed 002 S10: a platform without keepalives fails the keepalive rules", func() {
+		argv, _, why := underTest()
+		if argv == nil || os.Getenv("BOXLAB_PLATFORM_UNDER_TEST") != "" {
+			Skip("needs boxlab's own platform: " + why)
+		}
+		argv[len(argv)-1] = "{keepalive: 0s, timeout: 2s, retries: 3}"
+		src, _ := scenarioFor(argv, []string{"sip"})
+		o := run("platform-no-keepalive", src)
+		for _, a := range o.rep.Assertions {
+			if strings.HasPrefix(a.Name, "seed 002 S10:") {
+				GinkgoWriter.Printf("%-5v %s: measured %s, expected %s\n", a.Pass, a.Name, a.Measured, a.Expected)
+				Expect(a.Pass).To(BeFalse(), "%s passed without keepalives: measured %s", a.Name, a.Measured)
+			}
+		}
+		o.rule("seed 002 S1/S2: a trigger with the right credentials is registered (OK)")
+	})
 })

@@ -33,6 +33,10 @@ type Options struct {
 	SDKPort     int    `yaml:"sdk_port"`     // BXSDK/1 login port; default 8000
 	SDKUser     string `yaml:"sdk_user"`     // the login BXSDK accepts; default admin
 	SDKPassword string `yaml:"sdk_password"` // default admin
+	// IgnoreRport models firmware that ignores rport (RFC 3581): it answers
+	// to the Via's sent-by port instead of the packet's source port, which a
+	// NAT in front of it does not let back in. Default false.
+	IgnoreRport bool `yaml:"ignore_rport"`
 }
 
 // Check validates the options.
@@ -65,7 +69,7 @@ func (c *Camera) Run(ctx context.Context, env *devices.Env) error {
 		}
 		defer context.AfterFunc(ctx, func() { pc.Close() })()
 		defer pc.Close()
-		wg.Go(func() { errc <- serveSIP(ctx, env, pc) })
+		wg.Go(func() { errc <- c.serveSIP(ctx, env, pc) })
 	}
 	if c.Options.RTSPPort > 0 {
 		l, err := env.NS.Listen("tcp4", fmt.Sprintf(":%d", c.Options.RTSPPort))
@@ -95,7 +99,7 @@ func (c *Camera) Run(ctx context.Context, env *devices.Env) error {
 	return nil
 }
 
-func serveSIP(ctx context.Context, env *devices.Env, pc net.PacketConn) error {
+func (c *Camera) serveSIP(ctx context.Context, env *devices.Env, pc net.PacketConn) error {
 	buf := make([]byte, maxSIP+1)
 	for {
 		n, from, err := pc.ReadFrom(buf)
@@ -116,7 +120,8 @@ func serveSIP(ctx context.Context, env *devices.Env, pc net.PacketConn) error {
 			env.Log.Info("camera.sip_unsupported", "from", src.String(), "method", req.Method)
 			continue
 		}
-		if _, err := pc.WriteTo(answer(req, src.String(), env.Node), from); err != nil {
+		to := net.UDPAddrFromAddrPort(replyTo(req, src, !c.Options.IgnoreRport))
+		if _, err := pc.WriteTo(answer(req, src.String(), env.Node, !c.Options.IgnoreRport), to); err != nil {
 			env.Log.Info("camera.send_error", "err", err.Error())
 			continue
 		}

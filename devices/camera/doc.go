@@ -8,7 +8,9 @@
 // BXSDK/1, a small binary login protocol of boxlab's own documented in
 // sdk.go (no vendor's protocol is copied). Any real camera or SIP/RTSP
 // server can replace it as an exec node. It does not do registration or
-// media.
+// media. Option ignore_rport models firmware that ignores rport: it
+// answers to the Via's sent-by port (RFC 3261 §18.2.2), which no NAT lets
+// back in.
 //
 // Events: camera.sip (from, method), camera.rtsp, camera.sdk_login (each
 // also as <event>_<home group>, e.g. camera.sip_lin), camera.sdk_denied,

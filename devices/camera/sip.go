@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -77,12 +79,11 @@ func SIPRequest(method, uri, via, callID string, cseq int, body string) []byte {
 }
 
 // answer is the camera's 200 OK to a request received from src: the Via gets
-// received= and, if asked for, rport= (RFC 3581), and the response goes back
-// to src whatever the Via says.
-func answer(req SIP, src string, node string) []byte {
+// received= and, if asked for and honoured, rport= (RFC 3581).
+func answer(req SIP, src string, node string, rport bool) []byte {
 	host, port, _ := strings.Cut(src, ":")
 	via := req.Header("via")
-	if strings.Contains(via, ";rport") {
+	if rport && strings.Contains(via, ";rport") {
 		via = strings.Replace(via, ";rport", ";rport="+port, 1)
 	}
 	via += ";received=" + host
@@ -92,4 +93,26 @@ func answer(req SIP, src string, node string) []byte {
 	}
 	return fmt.Appendf(nil, "SIP/2.0 200 OK\r\nVia: %s\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %s\r\nServer: boxlab-camera %s\r\nContent-Length: 0\r\n\r\n",
 		via, req.Header("from"), to, req.Header("call-id"), req.Header("cseq"), node)
+}
+
+// replyTo is where the answer to a request from src goes over UDP. A camera
+// that honours rport (RFC 3581 §4) answers to the source IP and port when
+// the Via asks for it; otherwise, as RFC 3261 §18.2.2 says, to the source IP
+// (the received address) and the port of the Via's sent-by (5060 if absent).
+// Only the first behaviour reaches a platform through a NAT.
+func replyTo(req SIP, src netip.AddrPort, rport bool) netip.AddrPort {
+	via := req.Header("via")
+	if rport && strings.Contains(via, ";rport") {
+		return src
+	}
+	port := uint16(5060)
+	if f := strings.Fields(via); len(f) > 1 {
+		sentBy, _, _ := strings.Cut(f[1], ";")
+		if _, p, ok := strings.Cut(sentBy, ":"); ok {
+			if n, err := strconv.ParseUint(p, 10, 16); err == nil && n > 0 {
+				port = uint16(n)
+			}
+		}
+	}
+	return netip.AddrPortFrom(src.Addr(), port)
 }

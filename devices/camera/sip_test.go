@@ -1,6 +1,7 @@
 package camera
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -13,7 +14,7 @@ func TestSIPAnswerGoesBackWithRport(t *testing.T) {
 	if req.Method != "OPTIONS" || req.Header("Call-ID") != "c1" {
 		t.Fatalf("parsed %+v", req)
 	}
-	resp, err := ParseSIP(answer(req, "198.19.0.2:5060", "cam"))
+	resp, err := ParseSIP(answer(req, "198.19.0.2:5060", "cam", true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,4 +40,31 @@ func TestParseSIPRefuses(t *testing.T) {
 func FuzzParseSIP(f *testing.F) {
 	f.Add(SIPRequest("OPTIONS", "sip:a", "v", "c", 1, "x"))
 	f.Fuzz(func(t *testing.T, b []byte) { ParseSIP(b) })
+}
+
+func TestReplyTo(t *testing.T) {
+	src := netip.MustParseAddrPort("198.19.0.2:5060")
+	for _, tc := range []struct {
+		name  string
+		via   string
+		rport bool
+		want  string
+	}{
+		{"RFC 3581 §4: rport asked and honoured: the source port", "SIP/2.0/UDP 198.19.0.2:5070;branch=z9hG4bK1;rport", true, "198.19.0.2:5060"},
+		{"RFC 3261 §18.2.2: rport ignored: the Via's port at the source address", "SIP/2.0/UDP 198.19.0.2:5070;branch=z9hG4bK1;rport", false, "198.19.0.2:5070"},
+		{"RFC 3261 §18.2.2: no rport asked: the Via's port", "SIP/2.0/UDP 198.19.0.9:5071;branch=z9hG4bK1", true, "198.19.0.2:5071"},
+		{"RFC 3261 §18.2.2: no port in the Via: 5060", "SIP/2.0/UDP example.invalid;branch=z9hG4bK1", true, "198.19.0.2:5060"},
+	} {
+		req, err := ParseSIP(SIPRequest("OPTIONS", "sip:cam@192.168.1.100", tc.via, "c", 1, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := replyTo(req, src, tc.rport); got.String() != tc.want {
+			t.Errorf("%s: got %v, want %s", tc.name, got, tc.want)
+		}
+	}
+	req, _ := ParseSIP(SIPRequest("OPTIONS", "sip:cam@192.168.1.100", "SIP/2.0/UDP 198.19.0.2:5070;branch=z9hG4bK1;rport", "c", 1, ""))
+	if resp, _ := ParseSIP(answer(req, src.String(), "cam", false)); strings.Contains(resp.Header("via"), "rport=") {
+		t.Errorf("a camera that ignores rport does not fill it: %q", resp.Header("via"))
+	}
 }

@@ -212,7 +212,26 @@ var _ = Describe("exec ACS under test (TR-069 Annex G / TR-111 Part 2)", Ordered
 		Expect(p.seen).To(Equal([]string{"GetParameterValues"}))
 	})
 
+	report.Rule("TR-111 keepalive replay: the device's genuine keepalive replayed from another address is not answered as a success and does not move its binding", func() {
+		drain(conn) // the connection request's extra copies
+		good := keepalive(stun.Classic, params["STUNUsername"], params["STUNPassword"], stun.CRBValue)
+		Expect(exchange(conn, stunAt, good).Type).To(Equal(stun.BindingSuccess))
+		before := viewOf(client, base, serial).Binding
+		other := lab.Listen(topo, "box0-cpe0", 7600) // another port: the NAT maps it elsewhere
+		buf := make([]byte, 1500)
+		for range 3 {
+			other.WriteToUDPAddrPort(good, stunAt)
+			other.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+			if n, _, err := other.ReadFromUDPAddrPort(buf); err == nil {
+				m, err := stun.Parse(buf[:n])
+				Expect(err == nil && m.Type == stun.BindingSuccess).To(BeFalse(), "the replay was answered with a success")
+			}
+		}
+		Expect(viewOf(client, base, serial).Binding).To(Equal(before), "the replay moved the binding")
+	})
+
 	report.Rule("bad input: garbage and truncated STUN get no success answer; a malformed CWMP body gets a 4xx", func() {
+		drain(conn)
 		good := keepalive(stun.Classic, params["STUNUsername"], params["STUNPassword"], stun.CRBValue)
 		for _, b := range [][]byte{[]byte("garbage"), good[:25]} {
 			conn.WriteToUDPAddrPort(b, stunAt)
@@ -229,6 +248,14 @@ var _ = Describe("exec ACS under test (TR-069 Annex G / TR-111 Part 2)", Ordered
 		resp.Body.Close()
 		Expect(resp.StatusCode).To(BeNumerically(">=", 400))
 		Expect(resp.StatusCode).To(BeNumerically("<", 500))
+	})
+
+	report.Rule("online state: a device whose keepalives stop is shown offline within a few keepalive periods (here 5 × STUNMinimumKeepAlivePeriod)", func() {
+		secs, err := time.ParseDuration(params["STUNMinimumKeepAlivePeriod"] + "s")
+		Expect(err).NotTo(HaveOccurred())
+		// The suite's CPE sent its last keepalive in the rules above.
+		Eventually(func() bool { return viewOf(client, base, serial).Online }, 5*secs+2*time.Second, 200*time.Millisecond).Should(BeFalse(),
+			"still online %v after its last keepalive", 5*secs)
 	})
 
 	for i, v := range variants {
@@ -251,6 +278,17 @@ var _ = Describe("exec ACS under test (TR-069 Annex G / TR-111 Part 2)", Ordered
 		})
 	}
 })
+
+// drain discards what is waiting on c (late copies and answers).
+func drain(c *net.UDPConn) {
+	buf := make([]byte, 2048)
+	for {
+		c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		if _, _, err := c.ReadFromUDPAddrPort(buf); err != nil {
+			return
+		}
+	}
+}
 
 // names lists the event names a box logged, for failure messages.
 func names(s *lab.Started) []string {

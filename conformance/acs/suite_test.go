@@ -29,8 +29,8 @@
 // (boxlab's acs has more fields and kinds: reboot, set, download; see
 // devices/acs). The suite's own CPE checks each rule on the wire (Inform and
 // SetParameterValues, the 401 challenge, a forged MESSAGE-INTEGRITY, a valid
-// keepalive's MAPPED-ADDRESS, a connection request's source port and G.2.1.4
-// signature, bad input) and boxlab's stb role checks every sender variant
+// keepalive's MAPPED-ADDRESS, a replayed keepalive, a connection request's
+// source port and G.2.1.4 signature, bad input, offline after silence) and boxlab's stb role checks every sender variant
 // (RFC 3489/5389, CRB without its space, TR-098 root, MI from the first
 // request); a per-rule PASS/FAIL table is printed at the end.
 package acs_test

@@ -50,7 +50,7 @@ const (
 // underTest is the STB's command line: BOXLAB_STB_UNDER_TEST (run by sh -c
 // in its namespace) or boxlab's own stb role run standalone.
 func underTest() ([]string, bool) {
-	return lab.UnderTest("BOXLAB_STB_UNDER_TEST", []string{lab.BoxlabBinary(), "device", "stb", "--options", "{acs: acs}"})
+	return lab.UnderTest("BOXLAB_STB_UNDER_TEST", []string{lab.BoxlabBinary(), "device", "stb", "--options", "{acs: acs, reboot_time: 1s}"})
 }
 
 // api reaches the ACS's operator API from the ACS's own namespace.
@@ -260,6 +260,30 @@ var _ = Describe("exec STB under test (TR-069 Annex G / TR-111 Part 2)", Ordered
 		j := op.queue("get", "Device.DeviceInfo.SoftwareVersion", dutNode)
 		Eventually(func() []lab.Event { return ev("acs.command_done", lab.Attr("command", j.ID)) }, 20*time.Second, 100*time.Millisecond).ShouldNot(BeEmpty(),
 			"a forged request with a large ts may have blocked genuine ones (state updated before authentication)")
+	})
+
+	report.Rule("TR-069 Download: it fetches the file the ACS names over HTTP through the NAT and reports TransferComplete (7 TRANSFER COMPLETE) with the command's key", func() {
+		j := op.queue("download", "", dutNode)
+		Eventually(func() []lab.Event { return ev("acs.command_done", lab.Attr("command", j.ID)) }, 30*time.Second, 100*time.Millisecond).ShouldNot(BeEmpty(),
+			"no TransferComplete for %s", j.ID)
+		Expect(server.Events.All("acs.firmware_served", func(e lab.Event) bool { return e.Str("to") == public.String() })).NotTo(BeEmpty(),
+			"the ACS never served the file to the box's public address")
+		Expect(ev("acs.transfer_complete", lab.Attr("command", j.ID))).To(ConsistOf(HaveField("Attrs", HaveKeyWithValue("fault", BeNumerically("==", 0)))))
+	})
+
+	report.Rule("TR-069 Reboot: it reboots, boots again with 1 BOOT and M Reboot carrying the command's key (no second 0 BOOTSTRAP: the ParameterKey survives), and keeps alive again", func() {
+		boots := len(ev("acs.boot", nil))
+		params := len(ev("acs.params_delivered", nil))
+		j := op.queue("reboot", "", dutNode)
+		Eventually(func() []lab.Event { return ev("acs.command_done", lab.Attr("command", j.ID)) }, 40*time.Second, 100*time.Millisecond).ShouldNot(BeEmpty(),
+			"no Inform with M Reboot %s after the reboot", j.ID)
+		after := ev("acs.boot", nil)[boots:]
+		Expect(after).NotTo(BeEmpty())
+		Expect(after[0].Attrs["bootstrap"]).To(Equal(false), "0 BOOTSTRAP only on the first boot (or a factory reset)")
+		Expect(ev("acs.params_delivered", nil)).To(HaveLen(params), "the STUN parameters were kept across the reboot")
+		n := len(ev("acs.keepalive", nil))
+		Eventually(func() int { return len(ev("acs.keepalive", nil)) }, 3*maxPeriod, 100*time.Millisecond).Should(BeNumerically(">", n))
+		Eventually(func() bool { v, _ := op.device(dutNode); return v.Online }, 3*maxPeriod, 100*time.Millisecond).Should(BeTrue())
 	})
 
 	report.Rule("TR-111 Part 2 BINDING-CHANGE: when its mapped address moves (WAN address change) it tells the ACS with BINDING-CHANGE and reports the new binding", func() {

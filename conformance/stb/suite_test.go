@@ -20,7 +20,8 @@
 // UDP connection requests on the port it reports). Each spec is one rule,
 // judged only by what the ACS saw on the wire (its Informs, keepalives,
 // sessions) and the suite's own signed connection requests (valid, replayed,
-// old ts, repeated id, forged signature, wrong username); a per-rule
+// old ts, repeated id, forged signature, wrong username), a Download, a
+// Reboot and a WAN address change (BINDING-CHANGE); a per-rule
 // PASS/FAIL table is printed at the end (junit: one test case per rule).
 package stb_test
 

@@ -131,10 +131,9 @@ func (p *peer) end(s *session, reason string) {
 	last := staleKey{id: s.id, key: s.sendKey, seq: s.seq}
 	alloc := s.alloc
 	s.mu.Unlock()
-	close(s.done)
-	if alloc != nil {
-		alloc.Close()
-	}
+	// Record the key before anyone learns the session ended: the caller
+	// asks again at once, and the next session must find this one's key
+	// (forge tries it, and it must be refused).
 	p.mu.Lock()
 	p.lastKey[s.slot()] = last
 	delete(p.sessions, s.id)
@@ -143,6 +142,10 @@ func (p *peer) end(s *session, reason string) {
 		delete(p.byPeer, s.slot())
 	}
 	p.mu.Unlock()
+	close(s.done)
+	if alloc != nil {
+		alloc.Close()
+	}
 }
 
 // drive punches until the path is open, then pings (caller) and watches

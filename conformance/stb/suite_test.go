@@ -3,7 +3,9 @@
 // management server, the STUN entity, the NAT and an on-path attacker, and
 // checks each rule of the box under test: connection-request validation
 // (G.2.1.4: ts later than last, id different, username, signature, before
-// any state change), tolerance of sender variants, rate limit, reboot.
+// any state change), tolerance of sender variants, rate limit, reboot, and
+// TCP connection requests to a box without NAT (TR-069 §3.2.2: Digest or
+// Basic, 503 within the rate limit; tcpcr_test.go).
 // Needs root.
 //
 // Device under test (exec_test.go): a program that runs as an `exec` node

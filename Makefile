@@ -52,6 +52,7 @@ BENCH_PKGS += ./devices/relay/
 BENCH_PKGS += ./devices/ratings/
 BENCH_PKGS += ./devices/acs/
 BENCH_PKGS += ./sim/ns/
+BENCH_PKGS += ./devices/httpauth/
 
 # Scale figures (namespaces per second, memory per box) and micro-benchmarks.
 # Load-test scenarios `make bench` runs through boxlab-bench -scenario (CPU,

@@ -9,8 +9,8 @@
 //
 //   - registration (S1/S2): a trigger with the right credentials gets OK, one
 //     with a wrong password is refused and its cameras never get an
-//     indication; malformed datagrams on the registrar are never answered OK
-//     and do not disturb the rest;
+//     indication; malformed datagrams on the registrar and on the signalling port
+//     (UDP 5060) are never answered as valid and do not disturb the rest;
 //   - indication format (S6): every indication parses with boxlab's trigger
 //     parser (devices/platform/indication.go: version, command ⑤, length,
 //     camera ①②, server ③④, PD1) and names a camera the trigger reported;

@@ -65,14 +65,15 @@ topology:
 		fmt.Fprintf(&b, "    - {name: %s, count: 1, nat: %s, nat_options: %s, devices: %s}\n", h.group, h.nat, h.options, fmt.Sprintf(sip, ""))
 	}
 	fmt.Fprintf(&b, "    - {name: bad, count: 1, nat: linux, devices: %s}\n", fmt.Sprintf(sip, "password: not-the-password, "))
-	b.WriteString("    - {name: junk, count: 1, nat: linux, devices: [{name: pinger, role: udp-pinger, options: {server: platform, port: 5080, interval: 200ms}}]}\n")
+	b.WriteString("    - {name: junk, count: 1, nat: linux, devices: [{name: reg, role: udp-pinger, options: {server: platform, port: 5080, interval: 200ms}}, {name: sip, role: udp-pinger, options: {server: platform, port: 5060, interval: 200ms}}]}\n")
 	registered := len(sipHomes)
 	rules := []rule{
 		{"seed 002 S1/S2: a trigger with the right credentials is registered (OK)", ""},
 		{"seed 002 S1: a trigger with a wrong password is refused (DENIED)", "count(trigger.refused_bad) >= 1"},
 		{"seed 002 S1: a trigger with a wrong password is never registered", "count(trigger.registered_bad) == 0"},
 		{"seed 002 S6: a refused trigger gets no indication and its camera nothing", "count(trigger.forged_bad) + count(camera.sip_bad) == 0"},
-		{"seed 002 S1: malformed datagrams on the registrar are never answered OK (the rest still works)", "count(echo.reply) == 0"},
+		{"seed 002 S1: malformed datagrams on the registrar and the signalling port are never answered as valid (the rest still works)", "count(echo.reply) == 0"},
+		{"bad input (precondition of the rule above): the junk senders sent at least 100 datagrams", "count(echo.request) >= 100"},
 		{"seed 002 S6: every indication parses (version, ⑤ command, length, ①② camera, ③④ server, PD1) and names a reported camera", "count(trigger.bad_indication) + count(trigger.unknown_camera) == 0"},
 		{"seed 002 S6: every SIP camera got an indication (its trigger forged a packet)", fmt.Sprintf("count(trigger.forged_lin) + count(trigger.forged_fc) + count(trigger.forged_full) + count(trigger.forged_prc) + count(trigger.forged_sym) >= %d", len(sipHomes))},
 		{"seed 002 S7: PD1 is a SIP request the camera answers", "count(camera.bad_sip) + count(camera.sip_unsupported) == 0"},

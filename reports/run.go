@@ -66,14 +66,16 @@ type Topology struct {
 }
 
 // HomeGroup is one group of homes as the scenario declared it, in its
-// order: its name, its gateways' NAT profile, how many homes, and whether
-// nat_options changed the profile's defaults (then the report does not
-// guess the NAT's behaviour from its profile name).
+// order: its name, its gateways' NAT profile, how many homes, whether
+// nat_options changed the profile's defaults and the ISP (carrier-grade
+// NAT) it sits behind, if any. With either of the last two the report does
+// not guess the path's NAT behaviour from the profile name.
 type HomeGroup struct {
 	Name       string `json:"name"`
 	NAT        string `json:"nat"`
 	Homes      int    `json:"homes"`
 	NATOptions bool   `json:"nat_options,omitempty"`
+	ISP        string `json:"isp,omitempty"`
 }
 
 // TimelineEntry is one timeline event as it was carried out: at simulated

@@ -154,7 +154,7 @@ func TraversalMatrix(r *Run) *PeerMatrix {
 			default:
 				cell.Outcome = Failed
 			}
-			if !c.NATOptions && !t.NATOptions {
+			if !c.NATOptions && !t.NATOptions && c.ISP == "" && t.ISP == "" {
 				if punch, known := CanPunch(c.NAT, t.NAT); known {
 					cell.Expect = "relay or fail"
 					if punch {

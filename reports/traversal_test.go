@@ -75,6 +75,10 @@ func TestTraversalMatrixCells(t *testing.T) {
 	if c := TraversalMatrix(r).Cells[2][1]; c.Outcome != Direct || !c.Mismatch || c.Expect != "relay or fail" {
 		t.Errorf("lrnd -> tosym direct: %+v; want a mismatch against \"relay or fail\"", c)
 	}
+	r.Topology.Groups[2].ISP = "isp1" // behind a CGNAT: the home profile alone predicts nothing
+	if c := TraversalMatrix(r).Cells[2][1]; c.Expect != "" || c.Mismatch {
+		t.Errorf("lrnd behind an ISP: %+v; want no expectation", c)
+	}
 	if TraversalMatrix(&Run{Metrics: []MetricSummary{{Name: "echo.reply", Count: 3}}}) != nil {
 		t.Error("a run without peer sessions has no matrix")
 	}

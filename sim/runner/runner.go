@@ -232,7 +232,8 @@ func (r *run) summarize(p *topology.Plan) {
 			t.Groups[k-1].Homes++
 			continue
 		}
-		t.Groups = append(t.Groups, reports.HomeGroup{Name: h.Group, NAT: h.Gateway.Profile, Homes: 1, NATOptions: h.Gateway.NATOpts != nil})
+		t.Groups = append(t.Groups, reports.HomeGroup{Name: h.Group, NAT: h.Gateway.Profile, Homes: 1, NATOptions: h.Gateway.NATOpts != nil,
+			ISP: h.Gateway.ISP})
 	}
 }
 

@@ -96,7 +96,21 @@ func TestRelayBetweenTwoAllocations(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	b, err := alloc(Issue(o.Secret, "b", time.Now().Add(time.Minute)))
+	// Bad input first: garbage, a truncated STUN header, a STUN request
+	// with a wrong length, and a Binding with a bad fingerprint.
+	junk, err := n.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer junk.Close()
+	for _, g := range [][]byte{{}, {0}, []byte("GET / HTTP/1.0\r\n\r\n"), {0, 1, 0, 0, 0x21, 0x12},
+		{0, 3, 0, 200, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12},
+		{0, 1, 0, 8, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x80, 0x28, 0, 4, 1, 2, 3, 4}} {
+		if _, err := junk.WriteToUDPAddrPort(g, srv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := alloc(Issue(o.Secret, "b", time.Now().Add(time.Minute))) // the server still serves
 	if err != nil {
 		t.Fatal(err)
 	}

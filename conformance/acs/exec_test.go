@@ -45,7 +45,7 @@ const sutOptions = "{period: 3s, max_period: 6s, retry: 2s, attempts: 5, ttl: 30
 // underTest is the server's command line: BOXLAB_ACS_UNDER_TEST (run by sh
 // -c in the acs namespace) or boxlab's own acs role run standalone.
 func underTest() ([]string, bool) {
-	return lab.UnderTest("BOXLAB_ACS_UNDER_TEST", []string{lab.BoxlabBinary(), "device", "acs", "--options", sutOptions})
+	return lab.UnderTest("BOXLAB_ACS_UNDER_TEST", func() []string { return []string{lab.BoxlabBinary(), "device", "acs", "--options", sutOptions} })
 }
 
 // variants are the stb sender variants the server must tolerate, one home each.

@@ -50,6 +50,7 @@ func TestACS(t *testing.T) {
 }
 
 var _ = BeforeSuite(lab.RequireRoot)
+var _ = AfterSuite(lab.RemoveBoxlabBinary)
 
 var (
 	runFile    = lab.RunFile

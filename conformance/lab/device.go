@@ -84,13 +84,13 @@ func StartProgram(topo *topology.Topology, node string, argv []string, speed flo
 // UnderTest is the command line of a program under test: [sh, -c, $envVar]
 // when the variable is set (a vendor's command line, expanded by the shell in
 // the node's namespace so it may use $BOXLAB_SERVER_ACS and the rest), else
-// def (boxlab's own role, e.g. [boxlab, device, stb, --options, ...]). The
+// def() (boxlab's own role, e.g. [boxlab, device, stb, --options, ...]). The
 // second result says which.
-func UnderTest(envVar string, def []string) ([]string, bool) {
+func UnderTest(envVar string, def func() []string) ([]string, bool) {
 	if c := os.Getenv(envVar); c != "" {
 		return []string{"sh", "-c", c}, true
 	}
-	return def, false
+	return def(), false
 }
 
 var (
@@ -119,8 +119,8 @@ func BoxlabBinary() string {
 	return binaryPath
 }
 
-// RemoveBoxlabBinary removes what BoxlabBinary built; call it with
-// DeferCleanup from BeforeSuite.
+// RemoveBoxlabBinary removes what BoxlabBinary built; a suite that uses
+// BoxlabBinary calls it from AfterSuite.
 func RemoveBoxlabBinary() {
 	if binaryPath != "" {
 		os.RemoveAll(filepath.Dir(binaryPath))

@@ -50,7 +50,9 @@ const (
 // underTest is the STB's command line: BOXLAB_STB_UNDER_TEST (run by sh -c
 // in its namespace) or boxlab's own stb role run standalone.
 func underTest() ([]string, bool) {
-	return lab.UnderTest("BOXLAB_STB_UNDER_TEST", []string{lab.BoxlabBinary(), "device", "stb", "--options", "{acs: acs, reboot_time: 1s}"})
+	return lab.UnderTest("BOXLAB_STB_UNDER_TEST", func() []string {
+		return []string{lab.BoxlabBinary(), "device", "stb", "--options", "{acs: acs, reboot_time: 1s}"}
+	})
 }
 
 // api reaches the ACS's operator API from the ACS's own namespace.

@@ -42,6 +42,7 @@ func TestSTB(t *testing.T) {
 }
 
 var _ = BeforeSuite(lab.RequireRoot)
+var _ = AfterSuite(lab.RemoveBoxlabBinary)
 
 var (
 	runFile    = lab.RunFile

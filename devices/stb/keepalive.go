@@ -88,6 +88,8 @@ type KeepaliveOptions struct {
 	WrongPassword bool            `yaml:"wrong_password"` // variant: answer the ACS's challenges with a wrong password (it must refuse them)
 	TCPCR         bool            `yaml:"tcp_cr"`         // serve TCP connection requests at the ConnectionRequestURL (TR-069 §3.2.2); default true
 	CRAuth        httpauth.Scheme `yaml:"cr_auth"`        // their authentication: digest (default), basic, none (as genieacs-sim)
+	CRUsername    string          `yaml:"cr_username"`    // factory ConnectionRequestUsername, until the ACS sets one; default none
+	CRPassword    string          `yaml:"cr_password"`    // factory ConnectionRequestPassword, until the ACS sets one
 }
 
 // DefaultKeepaliveOptions are the defaults.
@@ -178,6 +180,7 @@ func (b *KeepaliveBox) Run(ctx context.Context, env *devices.Env) error {
 		"ManagementServer.STUNMinimumKeepAlivePeriod": "0", "ManagementServer.STUNMaximumKeepAlivePeriod": "-1",
 		"ManagementServer.NATDetected": "false",
 		"ManagementServer.Username":    o.username(env.Node), "ManagementServer.Password": o.password(env.Node),
+		"ManagementServer.ConnectionRequestUsername": o.CRUsername, "ManagementServer.ConnectionRequestPassword": o.CRPassword,
 	})
 	if o.BootSpread > 0 {
 		if env.Clock.Sleep(ctx, time.Duration(env.Rand.Float64()*float64(o.BootSpread))) != nil {

@@ -28,7 +28,7 @@ func control(topo *topology.Topology, srv netip.Addr) (net.Conn, *bufio.Reader) 
 		c, err = topo.Node("home0-box0").NS.DialContext(context.Background(), "tcp4", netip.AddrPortFrom(srv, 8555).String())
 		return err
 	}, 5*time.Second, 100*time.Millisecond).Should(Succeed())
-	DeferCleanup(c.Close)
+	DeferCleanup(func() { c.Close() }) // a spec may close it first
 	return c, bufio.NewReader(c)
 }
 

@@ -28,6 +28,12 @@ import (
 // options.
 func lab(mods ...func(*ratings.ServerOptions)) (*topology.Topology, netip.Addr) {
 	GinkgoHelper()
+	return labLogged(nil, mods...)
+}
+
+// labLogged is lab with the server's events written to journal (JSON lines).
+func labLogged(journal *syncBuffer, mods ...func(*ratings.ServerOptions)) (*topology.Topology, netip.Addr) {
+	GinkgoHelper()
 	cat, err := runner.DefaultCatalog()
 	Expect(err).NotTo(HaveOccurred())
 	s, err := scenario.Parse("curl.yaml", []byte(`
@@ -51,8 +57,12 @@ topology:
 		m(opts)
 	}
 	dev := &ratings.Server{Options: *opts}
+	log := slog.New(slog.DiscardHandler)
+	if journal != nil {
+		log = slog.New(slog.NewJSONHandler(journal, nil))
+	}
 	env := &devices.Env{Node: "ratings", NS: srvNode.NS, Addr: srvNode.Addr().Addr(), Clock: clock.New(1),
-		Log: slog.New(slog.DiscardHandler), OutDir: GinkgoT().TempDir(), Truth: devices.NewTruth()}
+		Log: log, OutDir: GinkgoT().TempDir(), Truth: devices.NewTruth()}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- dev.Run(ctx, env) }()

@@ -26,11 +26,18 @@ import (
 //	viewer: SUB <service> | UNSUB <service>   change a subscription (seed §1, B)
 //	server: SUBS <s1,s2,...|->       the subscriptions the server holds: after
 //	                                 WELCOME and after every change (sync, seed §1 C)
+//	server: SUBS <s1,...|-> operator the same after the operator changed them
+//	                                 (operator API, PUT/DELETE /subscriptions/...)
 //	server: GUIDE <version>          the guide changed: fetch /guide again (push)
 //	server: ITEM <id> <service> <n>  interaction item for viewers of service:
 //	                                 choose one of n choices (seed §8)
 //	viewer: VOTE <id> <choice>       choice 0..n-1
 //	server: RESULT <id> <c0,c1,...>  the item's tally
+//
+// The server reads at most control_burst lines at once and control_rate
+// lines per simulated second after that from a terminal (budget.go); lines
+// past it are dropped unread (ratings.control_limited), and a terminal that
+// keeps flooding is sent ERR and disconnected.
 //
 // A terminal answers with a channel only for a viewing that has lasted the
 // minimum viewing time by the frames it received (first and last frame
@@ -55,6 +62,7 @@ type ControlLine struct {
 	Answer  PollAnswer // ANSWER
 	Service string     // SUB, UNSUB, ITEM
 	Subs    []string   // SUBS
+	ByOp    bool       // SUBS: the operator changed them
 	Version uint64     // GUIDE
 	Item    uint64     // ITEM, VOTE, RESULT
 	N       int        // ITEM: choices; VOTE: the choice
@@ -133,10 +141,10 @@ func ParseControlLine(s string) (ControlLine, error) {
 		}
 		return ControlLine{Verb: f[0], Service: f[1]}, nil
 	case "SUBS":
-		if len(f) != 2 {
+		if len(f) != 2 && (len(f) != 3 || f[2] != "operator") {
 			return bad()
 		}
-		l := ControlLine{Verb: "SUBS", Subs: []string{}}
+		l := ControlLine{Verb: "SUBS", Subs: []string{}, ByOp: len(f) == 3}
 		if f[1] != "-" {
 			for _, v := range strings.Split(f[1], ",") {
 				if checkID(v) != nil {
@@ -195,6 +203,12 @@ func SubsLine(subs []string) string {
 		return "SUBS -\n"
 	}
 	return "SUBS " + strings.Join(subs, ",") + "\n"
+}
+
+// OperatorSubsLine renders the server's subscription list after the
+// operator changed it.
+func OperatorSubsLine(subs []string) string {
+	return strings.TrimSuffix(SubsLine(subs), "\n") + " operator\n"
 }
 
 func safe(f []string, i int) string {

@@ -34,8 +34,12 @@
 // records (PollFigure) and its interactive tallies with the votes the
 // viewers sent; compare.go lists the events.
 //
-// It does not do: an HTTP API for operators to change
-// subscriptions (only terminals change them); persistence of polls and
+// Operators read and change a subscriber's subscriptions over HTTP
+// (operator.go, Digest as user operator); the terminal's list follows at
+// once over its control channel. Each control channel is rate limited
+// (budget.go: lines past the budget are dropped and counted).
+//
+// It does not do: persistence of polls and
 // interaction items across a restart (they live in memory; a restarted
 // server starts new ones); extra reports at rating-window edges (windows,
 // method A, are computed from the records by overlap).

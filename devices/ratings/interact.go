@@ -51,8 +51,8 @@ func (s *Server) handleControl(ctx context.Context, o *onlineConn, l ControlLine
 			s.log.Info("ratings.control_rejected", "reason", "store", "user", o.user, "err", err.Error())
 			return
 		}
-		s.log.Info("ratings.subscription", "user", o.user, "service", l.Service, "on", l.Verb == "SUB")
-		s.pushSubs(ctx, o)
+		s.log.Info("ratings.subscription", "user", o.user, "service", l.Service, "on", l.Verb == "SUB", "by", "terminal")
+		s.pushSubs(ctx, o, false)
 	case "VOTE":
 		s.recordVote(o.user, l)
 	default:
@@ -61,10 +61,18 @@ func (s *Server) handleControl(ctx context.Context, o *onlineConn, l ControlLine
 }
 
 // pushSubs sends the subscriptions the server holds for o's user (the
-// server's list is the truth both sides converge on).
-func (s *Server) pushSubs(ctx context.Context, o *onlineConn) {
+// server's list is the truth both sides converge on); byOp marks a change
+// the operator made. Reading the list and sending it happen under one lock
+// per channel, so the lists reach the terminal in the order they were read.
+func (s *Server) pushSubs(ctx context.Context, o *onlineConn, byOp bool) {
+	o.subMu.Lock()
+	defer o.subMu.Unlock()
 	subs, err := s.db.subscriptions(ctx, o.user)
 	if err != nil {
+		return
+	}
+	if byOp {
+		o.send(OperatorSubsLine(subs))
 		return
 	}
 	o.send(SubsLine(subs))

@@ -15,9 +15,10 @@ import (
 
 // onlineConn is the control channel of one online terminal.
 type onlineConn struct {
-	user string
-	c    net.Conn
-	wmu  sync.Mutex
+	user  string
+	c     net.Conn
+	wmu   sync.Mutex
+	subMu sync.Mutex // orders subscription lists (pushSubs)
 }
 
 func (o *onlineConn) send(line string) error {
@@ -27,6 +28,10 @@ func (o *onlineConn) send(line string) error {
 	_, err := o.c.Write([]byte(line))
 	return err
 }
+
+// maxDrops: a control channel that had this many bursts' worth of lines
+// dropped is closed.
+const maxDrops = 10
 
 // poll is one "are you watching?" round (method B).
 type poll struct {
@@ -89,20 +94,32 @@ func (s *Server) serveControlConn(ctx context.Context, c net.Conn) {
 	s.online[o.user] = o
 	s.onMu.Unlock()
 	s.log.Info("ratings.online", "user", o.user, "from", c.RemoteAddr().String())
-	s.pushSubs(ctx, o) // seed §1 C: the server syncs subscriptions when the terminal comes online
+	s.pushSubs(ctx, o, false) // seed §1 C: the server syncs subscriptions when the terminal comes online
+	budget := newLineBudget(s.Options.ControlRate, s.Options.ControlBurst)
 	defer func() {
 		s.onMu.Lock()
 		if s.online[o.user] == o {
 			delete(s.online, o.user)
 		}
 		s.onMu.Unlock()
-		s.log.Info("ratings.offline", "user", o.user)
+		s.log.Info("ratings.offline", "user", o.user, "dropped", float64(budget.dropped))
 	}()
 	c.SetReadDeadline(time.Time{})
 	for {
 		line, err := readLine(r)
 		if err != nil {
 			return
+		}
+		if ok, episode := budget.allow(s.now()); !ok {
+			if episode {
+				s.log.Info("ratings.control_limited", "user", o.user, "dropped", float64(budget.dropped))
+			}
+			if budget.dropped >= maxDrops*s.Options.ControlBurst {
+				s.log.Info("ratings.control_rejected", "reason", "rate_limit", "user", o.user, "dropped", float64(budget.dropped))
+				o.send("ERR rate limit exceeded\n")
+				return
+			}
+			continue
 		}
 		l, err := ParseControlLine(line)
 		if err != nil {

@@ -67,6 +67,14 @@ type ServerOptions struct {
 	GuideUpdate scenario.Duration `yaml:"guide_update"` // change the guide and push GUIDE to online terminals this often; 0: never
 	Interaction scenario.Duration `yaml:"interaction"`  // run an interaction item per channel this often; 0: never
 	Choices     int               `yaml:"choices"`      // choices of an interaction item; default 3
+	// Rate limit of each control channel (lines from the terminal):
+	// a bucket of ControlBurst lines refilled at ControlRate lines per
+	// simulated second; lines past it are dropped and counted.
+	ControlRate  float64 `yaml:"control_rate"`  // default 1
+	ControlBurst int     `yaml:"control_burst"` // default 20
+	// OperatorPassword is the Digest password of user "operator" on the
+	// operator API (/subscriptions/...); default DerivePassword(secret, "operator").
+	OperatorPassword string `yaml:"operator_password"`
 }
 
 // WindowOption is a rating window in the scenario.
@@ -82,7 +90,7 @@ func DefaultServerOptions() *ServerOptions {
 	return &ServerOptions{Port: 8080, StreamPort: 8554, Realm: "ratings@boxlab", Secret: "boxlab", Channels: 8,
 		Programme: scenario.Duration(time.Minute), Frame: scenario.Duration(time.Second), MinViewing: scenario.Duration(time.Minute),
 		NonceTTL: scenario.Duration(5 * time.Minute), Horizon: scenario.Duration(time.Hour), Sync: SyncFull,
-		ControlPort: 8555, PollSample: 1, Choices: 3}
+		ControlPort: 8555, PollSample: 1, Choices: 3, ControlRate: 1, ControlBurst: 20}
 }
 
 // Check validates the options.
@@ -113,6 +121,9 @@ func (o *ServerOptions) Check(*scenario.Scenario) []scenario.FieldError {
 	}
 	if o.PollSample <= 0 || o.PollSample > 1 {
 		add("poll_sample", "want a share in (0, 1]; got %v", o.PollSample)
+	}
+	if o.ControlRate <= 0 || o.ControlBurst < 1 {
+		add("control_rate", "want control_rate > 0 lines per second and control_burst >= 1; got %v and %d", o.ControlRate, o.ControlBurst)
 	}
 	if o.Channels < 1 || o.Channels > 99 {
 		add("channels", "want 1..99; got %d", o.Channels)
@@ -159,10 +170,11 @@ func DerivePassword(secret, user string) string {
 type Server struct {
 	Options ServerOptions
 
-	env  *devices.Env
-	log  *slog.Logger
-	db   *store
-	auth *digest.Server
+	env    *devices.Env
+	log    *slog.Logger
+	db     *store
+	auth   *digest.Server
+	opAuth *digest.Server // the operator API's
 
 	guideMu sync.Mutex
 	guide   Guide
@@ -279,6 +291,7 @@ func (s *Server) routes() http.Handler {
 	})
 	mux.HandleFunc("GET /ratings", s.handleRatings)
 	mux.HandleFunc("GET /ratings.html", s.handlePage)
+	s.operatorRoutes(mux)
 	mux.HandleFunc("GET /viewings", func(w http.ResponseWriter, r *http.Request) {
 		vs, err := s.db.viewings(r.Context())
 		if err != nil {

@@ -105,6 +105,10 @@ func (r *viewerRun) onControl(ctx context.Context, sc *streamConn, l ratings.Con
 		}
 		r.env.Log.Info("stb.poll_answer", "poll", float64(l.Poll), "service", a.Service)
 	case "SUBS":
+		if l.ByOp {
+			r.subs.byOperator(r, l.Subs)
+			break
+		}
 		r.subs.synced(r, l.Subs)
 	case "GUIDE":
 		go r.refreshGuide(ctx, l.Version)
@@ -151,10 +155,16 @@ func (r *viewerRun) refreshGuide(ctx context.Context, version uint64) {
 // kept in sync with the server's (seed 004 §1: either side may change
 // them; the server's list, sent as SUBS, is what both converge on).
 type subscriptions struct {
-	mu      sync.Mutex
-	local   map[string]bool
-	pending int                // changes sent and not yet echoed by SUBS
-	send    func(string) error // the live control channel, nil while offline
+	mu       sync.Mutex
+	local    map[string]bool
+	inflight []subChange        // changes sent and not yet echoed by SUBS, oldest first
+	send     func(string) error // the live control channel, nil while offline
+}
+
+// subChange is one change the terminal sent.
+type subChange struct {
+	service string
+	on      bool
 }
 
 // change subscribes or unsubscribes service through the live control
@@ -180,7 +190,7 @@ func (s *subscriptions) change(r *viewerRun, service string, on bool) bool {
 	} else {
 		delete(s.local, service)
 	}
-	s.pending++
+	s.inflight = append(s.inflight, subChange{service, on})
 	r.env.Log.Info("stb.subscribe", "service", service, "on", on)
 	return true
 }
@@ -191,10 +201,10 @@ func (s *subscriptions) change(r *viewerRun, service string, on bool) bool {
 func (s *subscriptions) synced(r *viewerRun, server []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.pending > 0 {
-		s.pending--
+	if len(s.inflight) > 0 {
+		s.inflight = s.inflight[1:]
 	}
-	if s.pending == 0 {
+	if len(s.inflight) == 0 {
 		mine := make([]string, 0, len(s.local))
 		for k := range s.local {
 			mine = append(mine, k)
@@ -212,8 +222,40 @@ func (s *subscriptions) synced(r *viewerRun, server []string) {
 	}
 }
 
+// byOperator takes the list the server sent after the operator changed
+// it (SUBS ... operator): adopted at once, with the changes of ours still
+// in flight on top (the server applies them after, and echoes each).
+func (s *subscriptions) byOperator(r *viewerRun, server []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.local = map[string]bool{}
+	for _, v := range server {
+		s.local[v] = true
+	}
+	for _, c := range s.inflight {
+		if c.on {
+			s.local[c.service] = true
+		} else {
+			delete(s.local, c.service)
+		}
+	}
+	r.env.Log.Info("stb.subs_operator", "subs", float64(len(server)))
+}
+
+// sorted is the terminal's list.
+func (s *subscriptions) sorted() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.local))
+	for k := range s.local {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
 func (s *subscriptions) online(send func(string) error) {
 	s.mu.Lock()
-	s.send, s.pending = send, 0
+	s.send, s.inflight = send, nil
 	s.mu.Unlock()
 }

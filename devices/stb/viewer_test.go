@@ -1,7 +1,10 @@
 package stb
 
 import (
+	"fmt"
+	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,5 +43,28 @@ func TestChooseZipfAndZaps(t *testing.T) {
 	}
 	if share := float64(zaps) / n; share < 0.27 || share > 0.33 {
 		t.Errorf("zap share %.3f; want about %.1f", share, o.Zap)
+	}
+}
+
+// Seed 004 §1 both ways: an operator's list (SUBS ... operator) is adopted
+// at once with the terminal's own changes still in flight on top, so the
+// echoes of those changes match and no mismatch is logged.
+func TestSubscriptionsOperatorWhileChangesInFlight(t *testing.T) {
+	var journal strings.Builder
+	r := &viewerRun{env: &devices.Env{Log: slog.New(slog.NewTextHandler(&journal, nil))}}
+	var s subscriptions
+	var sent []string
+	s.online(func(l string) error { sent = append(sent, l); return nil })
+	s.change(r, "02", true)         // SUB 02, in flight
+	s.byOperator(r, []string{"05"}) // the operator subscribed 05 before the server read SUB 02
+	if got := fmt.Sprint(s.sorted()); got != "[02 05]" {
+		t.Fatalf("after the operator's list: %s; want [02 05]", got)
+	}
+	s.synced(r, []string{"02", "05"}) // the echo of SUB 02
+	if strings.Contains(journal.String(), "stb.subs_mismatch") || !strings.Contains(journal.String(), "stb.subs_synced") {
+		t.Errorf("journal:\n%s", journal.String())
+	}
+	if len(sent) != 1 || sent[0] != "SUB 02\n" {
+		t.Errorf("sent %q", sent)
 	}
 }

@@ -193,12 +193,27 @@ func BenchmarkIngest(b *testing.B) {
 	if os.Geteuid() != 0 {
 		b.Skip("needs root to create a network namespace")
 	}
-	b.Run("close", func(b *testing.B) { benchIngest(b, false, SyncFull) })
-	b.Run("keepalive", func(b *testing.B) { benchIngest(b, true, SyncFull) })
-	b.Run("keepalive-sync-normal", func(b *testing.B) { benchIngest(b, true, SyncNormal) })
+	b.Run("close", func(b *testing.B) { benchIngest(b, false, SyncFull, "") })
+	b.Run("keepalive", func(b *testing.B) { benchIngest(b, true, SyncFull, "") })
+	b.Run("keepalive-sync-normal", func(b *testing.B) { benchIngest(b, true, SyncNormal, "") })
+	// The same through the PostgreSQL store (a throwaway server on a unix
+	// socket, fsync off: it measures the store's round trips, not the disk).
+	for _, c := range []struct {
+		name      string
+		keepAlive bool
+	}{{"postgres-close", false}, {"postgres-keepalive", true}} {
+		b.Run(c.name, func(b *testing.B) {
+			dsn, err := testPostgres()
+			if err != nil {
+				b.Skipf("no PostgreSQL: %v", err)
+			}
+			benchIngest(b, c.keepAlive, SyncFull, dsn)
+		})
+	}
 }
 
-func benchIngest(b *testing.B, keepAlive bool, sync string) {
+// benchIngest runs one ingest benchmark; dsn selects the PostgreSQL store.
+func benchIngest(b *testing.B, keepAlive bool, sync, dsn string) {
 	n := benchNS(b)
 	dir := b.TempDir()
 	clk := clock.New(1)
@@ -235,7 +250,13 @@ func benchIngest(b *testing.B, keepAlive bool, sync string) {
 	// The ratings server, its store seeded with the ended sessions.
 	run := strconv.FormatInt(clk.Start().UnixNano(), 10)
 	dbPath := filepath.Join(dir, "bench-ratings.db")
-	st, err := openStore(dbPath, run, sync)
+	open := func() (*store, error) {
+		if dsn != "" {
+			return openPostgres(dsn, PostgresSchema("bench"), run, sync)
+		}
+		return openStore(dbPath, run, sync)
+	}
+	st, err := open()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -243,7 +264,7 @@ func benchIngest(b *testing.B, keepAlive bool, sync string) {
 	err = st.write(ctx, func(tx *sql.Tx) error {
 		for _, ss := range slices.Concat(sessions...) {
 			for _, s := range ss {
-				if _, err := tx.Exec(`INSERT INTO sessions(id, user, service, program, first_ms, last_ms) VALUES(?, ?, ?, ?, ?, ?)`,
+				if _, err := tx.Exec(st.q(`INSERT INTO sessions(id, "user", service, program, first_ms, last_ms) VALUES(?, ?, ?, ?, ?, ?)`),
 					s.id, s.user, s.service, s.program, s.first.Milliseconds(), s.last.Milliseconds()); err != nil {
 					return err
 				}
@@ -254,8 +275,11 @@ func benchIngest(b *testing.B, keepAlive bool, sync string) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if err := st.checkpoint(ctx); err != nil {
+		b.Fatal(err)
+	}
+	sizeBefore := st.size(ctx)
 	st.close()
-	sizeBefore := dbSize(dbPath)
 
 	jf, err := os.Create(filepath.Join(dir, "events.jsonl"))
 	if err != nil {
@@ -267,6 +291,7 @@ func benchIngest(b *testing.B, keepAlive bool, sync string) {
 	opts.Port = 18080
 	opts.StreamPort = 18554
 	opts.Sync = sync
+	opts.DSN = dsn
 	srv := &Server{Options: *opts}
 	env := &devices.Env{Node: "bench", NS: n, Clock: clk, Log: j.Logger("bench"), OutDir: dir, Truth: devices.NewTruth()}
 	sctx, cancel := context.WithCancel(ctx)
@@ -303,7 +328,7 @@ func benchIngest(b *testing.B, keepAlive bool, sync string) {
 	j.Flush()
 
 	// Every report was stored: count closed viewings, then checkpoint and size.
-	st, err = openStore(dbPath, run, sync)
+	st, err = open()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -317,14 +342,15 @@ func benchIngest(b *testing.B, keepAlive bool, sync string) {
 			closed++
 		}
 	}
-	if _, err := st.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+	if err := st.checkpoint(ctx); err != nil {
 		b.Fatal(err)
 	}
+	sizeAfter := st.size(ctx)
 	st.close()
 	if want := benchRounds * benchClients * benchViewings; closed != want {
 		b.Fatalf("stored %d closed viewings of %d", closed, want)
 	}
-	perReport := float64(dbSize(dbPath)-sizeBefore) / float64(reports)
+	perReport := float64(sizeAfter-sizeBefore) / float64(reports)
 
 	for i := 0; i < b.N; i++ {
 	}
@@ -336,14 +362,11 @@ func benchIngest(b *testing.B, keepAlive bool, sync string) {
 	b.ReportMetric(float64(got.cpuPer().Microseconds()), "cpu-µs/report")
 	b.ReportMetric(float64(baseline.cpuPer().Microseconds()), "baseline-cpu-µs/req")
 	b.ReportMetric(0, "ns/op")
-	b.Logf("ingest (keep-alive %v): %d authenticated reports in %v = %.0f reports/s, p50 %v, p95 %v, %.0f DB bytes/report, %v CPU/report (clients+server); "+
+	b.Logf("ingest (%s, keep-alive %v): %d authenticated reports in %v = %.0f reports/s, p50 %v, p95 %v, %.0f DB bytes/report, %v CPU/report (clients+server); "+
 		"baseline (same HTTP, no auth/storage) %.0f req/s, p95 %v, %v CPU/req; ratio %.2f",
-		keepAlive, got.reports, got.elapsed.Round(time.Millisecond), got.rate(), got.p50, got.p95, perReport, got.cpuPer(),
+		st.backend(), keepAlive, got.reports, got.elapsed.Round(time.Millisecond), got.rate(), got.p50, got.p95, perReport, got.cpuPer(),
 		baseline.rate(), baseline.p95, baseline.cpuPer(), got.rate()/baseline.rate())
 }
-
-// dbSize is the database file plus its WAL.
-func dbSize(path string) int64 { return fileSize(path) + fileSize(path+"-wal") }
 
 func waitHTTP(tb testing.TB, n *ns.NS, url string) {
 	tb.Helper()

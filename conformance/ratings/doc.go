@@ -10,8 +10,8 @@
 //
 // A ratings server under test (BOXLAB_RATINGS_UNDER_TEST, a shell command
 // run by /bin/sh -c in the server node's namespace) is checked rule by
-// rule (one spec each; the table printed after the suite says which it
-// follows): Digest challenges, SHA-256 and MD5, a wrong password, nc
+// rule (one spec each; a PASS/FAIL table per rule goes to the spec output
+// and the JUnit report): Digest challenges, SHA-256 and MD5, a wrong password, nc
 // replay, stale nonces (expected to expire within
 // BOXLAB_RATINGS_STALE_AFTER, default 3s of real time), malformed XML, an
 // entity bomb, an oversized body, idempotent retries and a User_ID that is

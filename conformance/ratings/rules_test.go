@@ -13,9 +13,9 @@ import (
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
-	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
+	blab "github.com/boxlab/boxlab/conformance/lab"
 	"github.com/boxlab/boxlab/devices/httpauth/digest"
 	"github.com/boxlab/boxlab/devices/ratings"
 	"github.com/boxlab/boxlab/devices/ratings/audience"
@@ -130,8 +130,9 @@ func auth(ch digest.Challenge, user, password, nc string) string {
 
 // The rules a ratings server under test is checked against, one spec each:
 // the JUnit report (and the table printed at the end) says which it follows.
-var _ = Describe(rulesContainer, Ordered, ContinueOnFailure, func() {
+var _ = Describe("A ratings server under test (exec node; "+EnvServerUnderTest+")", Ordered, ContinueOnFailure, func() {
 	var p *prober
+	report := &blab.RuleReport{Title: fmt.Sprintf("ratings server under test (%s), per rule:", serverName())}
 
 	BeforeAll(func() {
 		topo, srv := execLab()
@@ -141,15 +142,16 @@ var _ = Describe(rulesContainer, Ordered, ContinueOnFailure, func() {
 			return err
 		}, 15*time.Second, 200*time.Millisecond).Should(Succeed(), "the server under test never answered GET /guide")
 	})
+	ReportAfterEach(func(r SpecReport) { report.Add(r) })
 
-	It("RFC 7616 §3.3: a report without credentials gets 401 with Digest challenges (qop=auth, realm, nonce, opaque)", func() {
+	report.Rule("RFC 7616 §3.3: a report without credentials gets 401 with Digest challenges (qop=auth, realm, nonce, opaque)", func() {
 		for _, c := range p.challenges() {
 			Expect(c.Qop).To(Equal("auth"))
 			Expect(c.Opaque).NotTo(BeEmpty(), "opaque")
 		}
 	})
 
-	It("RFC 7616 §3.4: SHA-256 Digest authenticates a LogInInfo, which is stored", func() {
+	report.Rule("RFC 7616 §3.4: SHA-256 Digest authenticates a LogInInfo, which is stored", func() {
 		r, body := p.login("probe-sha")
 		ch := pick(p.challenges(), digest.SHA256)
 		a := p.post(auth(ch, r.UserID, pass(r.UserID), "00000001"), body)
@@ -157,7 +159,7 @@ var _ = Describe(rulesContainer, Ordered, ContinueOnFailure, func() {
 		Expect(p.stored(r.ChannelStat)).To(Equal(1))
 	})
 
-	It("RFC 2617 (RFC 7616 §3.4, MD5): MD5 Digest authenticates a LogInInfo", func() {
+	report.Rule("RFC 2617 (RFC 7616 §3.4, MD5): MD5 Digest authenticates a LogInInfo", func() {
 		r, body := p.login("probe-md5")
 		ch := pick(p.challenges(), digest.MD5)
 		a := p.post(auth(ch, r.UserID, pass(r.UserID), "00000001"), body)
@@ -165,14 +167,14 @@ var _ = Describe(rulesContainer, Ordered, ContinueOnFailure, func() {
 		Expect(p.stored(r.ChannelStat)).To(Equal(1))
 	})
 
-	It("RFC 7616 §3.4: a wrong password is refused with 401 and nothing is stored", func() {
+	report.Rule("RFC 7616 §3.4: a wrong password is refused with 401 and nothing is stored", func() {
 		r, body := p.login("probe-wrong")
 		ch := p.challenges()[0]
 		Expect(p.post(auth(ch, r.UserID, "not-the-password", "00000001"), body).status).To(Equal(http.StatusUnauthorized))
 		Expect(p.stored(r.ChannelStat)).To(BeZero())
 	})
 
-	It("RFC 7616 §5.10 (replay): a request repeated with the same nonce and nc is refused with 401", func() {
+	report.Rule("RFC 7616 §5.10 (replay): a request repeated with the same nonce and nc is refused with 401", func() {
 		r, body := p.login("probe-replay")
 		ch := p.challenges()[0]
 		h := auth(ch, r.UserID, pass(r.UserID), "00000001")
@@ -180,7 +182,7 @@ var _ = Describe(rulesContainer, Ordered, ContinueOnFailure, func() {
 		Expect(p.post(h, body).status).To(Equal(http.StatusUnauthorized), "the same nc twice")
 	})
 
-	It("RFC 7616 §3.3 (stale): an expired nonce gets 401 with stale=true, and the new nonce works", func() {
+	report.Rule("RFC 7616 §3.3 (stale): an expired nonce gets 401 with stale=true, and the new nonce works", func() {
 		wait := 3 * time.Second
 		if v := os.Getenv(EnvStaleAfter); v != "" {
 			d, err := time.ParseDuration(v)
@@ -202,7 +204,7 @@ var _ = Describe(rulesContainer, Ordered, ContinueOnFailure, func() {
 		Expect(p.post(auth(fresh[0], r.UserID, pass(r.UserID), "00000001"), body).status).To(Equal(http.StatusOK))
 	})
 
-	It("seed 004: malformed XML is refused with 400 and nothing is stored", func() {
+	report.Rule("seed 004: malformed XML is refused with 400 and nothing is stored", func() {
 		r, body := p.login("probe-badxml")
 		ch := p.challenges()[0]
 		bad := bytes.Replace(body, []byte("</LogReport>"), nil, 1)
@@ -212,7 +214,7 @@ var _ = Describe(rulesContainer, Ordered, ContinueOnFailure, func() {
 		Expect(p.stored(r.ChannelStat)).To(BeZero())
 	})
 
-	It("bad input: an XML entity bomb (DTD) is refused with 400", func() {
+	report.Rule("bad input: an XML entity bomb (DTD) is refused with 400", func() {
 		r, _ := p.login("probe-bomb")
 		ch := p.challenges()[0]
 		bomb := `<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">` +
@@ -221,7 +223,7 @@ var _ = Describe(rulesContainer, Ordered, ContinueOnFailure, func() {
 		Expect(p.stored(r.ChannelStat)).To(BeZero())
 	})
 
-	It("bad input: an oversized body (1 MiB) is refused with 413 or 400", func() {
+	report.Rule("bad input: an oversized body (1 MiB) is refused with 413 or 400", func() {
 		r, _ := p.login("probe-big")
 		ch := p.challenges()[0]
 		big := append([]byte("<LogReport>"), bytes.Repeat([]byte("<x/>"), 1<<18)...)
@@ -229,7 +231,7 @@ var _ = Describe(rulesContainer, Ordered, ContinueOnFailure, func() {
 		Expect(p.stored(r.ChannelStat)).To(BeZero())
 	})
 
-	It("seed 004: a retried LogInInfo is acknowledged and stored once (idempotent)", func() {
+	report.Rule("seed 004: a retried LogInInfo is acknowledged and stored once (idempotent)", func() {
 		r, body := p.login("probe-retry")
 		ch := p.challenges()[0]
 		for nc := 1; nc <= 3; nc++ {
@@ -238,36 +240,13 @@ var _ = Describe(rulesContainer, Ordered, ContinueOnFailure, func() {
 		Expect(p.stored(r.ChannelStat)).To(Equal(1))
 	})
 
-	It("seed 004: a report whose User_ID is not the authenticated user is refused and not stored", func() {
+	report.Rule("seed 004: a report whose User_ID is not the authenticated user is refused and not stored", func() {
 		r, body := p.login("probe-victim")
 		ch := p.challenges()[0]
 		a := p.post(auth(ch, "probe-forger", pass("probe-forger"), "00000001"), body)
 		Expect(a.status).To(BeNumerically(">=", 400), a.body)
 		Expect(p.stored(r.ChannelStat)).To(BeZero())
 	})
-})
-
-// rulesContainer is the text of the rules container, for the table.
-const rulesContainer = "A ratings server under test (exec node; " + EnvServerUnderTest + ")"
-
-// The table of the rules the server under test follows, after the suite.
-var _ = ReportAfterSuite("ratings server rules", func(r Report) {
-	var b strings.Builder
-	ran := false
-	for _, s := range r.SpecReports {
-		if s.LeafNodeType != types.NodeTypeIt || len(s.ContainerHierarchyTexts) == 0 || s.ContainerHierarchyTexts[0] != rulesContainer {
-			continue
-		}
-		mark := map[types.SpecState]string{types.SpecStatePassed: "yes", types.SpecStateSkipped: "-  ", types.SpecStatePending: "-  "}[s.State]
-		if mark == "" {
-			mark = "no "
-		}
-		ran = ran || s.State != types.SpecStateSkipped
-		fmt.Fprintf(&b, "  %s  %s\n", mark, s.LeafNodeText)
-	}
-	if ran {
-		fmt.Printf("\nrules the ratings server under test follows (%s):\n%s", serverName(), b.String())
-	}
 })
 
 func serverName() string {

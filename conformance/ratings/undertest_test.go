@@ -5,25 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	blab "github.com/boxlab/boxlab/conformance/lab"
-	"github.com/boxlab/boxlab/devices"
 	execrole "github.com/boxlab/boxlab/devices/exec"
 	"github.com/boxlab/boxlab/devices/ratings"
 	"github.com/boxlab/boxlab/reports"
-	"github.com/boxlab/boxlab/sim/clock"
 	"github.com/boxlab/boxlab/sim/runner"
 	"github.com/boxlab/boxlab/sim/scenario"
 	"github.com/boxlab/boxlab/sim/topology"
@@ -45,45 +40,14 @@ const (
 	secret = "boxlab"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-	binDir  string
-)
+var _ = AfterSuite(blab.RemoveBoxlabBinary)
 
-// boxlabBinary builds cmd/boxlab once for the exec specs.
-func boxlabBinary() string {
-	GinkgoHelper()
-	binOnce.Do(func() {
-		binDir, binErr = os.MkdirTemp("", "boxlab-ratings-bin-")
-		if binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "boxlab")
-		cmd := exec.Command("go", "build", "-o", binPath, "github.com/boxlab/boxlab/cmd/boxlab")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build: %w: %s", err, out)
-		}
-	})
-	Expect(binErr).NotTo(HaveOccurred())
-	return binPath
-}
-
-var _ = AfterSuite(func() {
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-})
-
-// underTest is the command of a program under test: the shell command in
-// env, or boxlab's own role run standalone with options.
+// underTest is the command of a program under test: [sh, -c, $env] (a
+// vendor's), or boxlab's own role run standalone with options.
 func underTest(env, role, options string) []string {
 	GinkgoHelper()
-	if c := os.Getenv(env); c != "" {
-		return []string{"/bin/sh", "-c", c}
-	}
-	return []string{boxlabBinary(), "device", role, "--options", options}
+	cmd, _ := blab.UnderTest(env, func() []string { return []string{blab.BoxlabBinary(), "device", role, "--options", options} })
+	return cmd
 }
 
 // vendor says whether env names a program under test other than boxlab's.
@@ -118,26 +82,18 @@ topology:
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func() { topo.Close() })
 
-	srv := topo.Node("ratings")
-	addr := srv.Addr().Addr()
-	out := GinkgoT().TempDir()
 	prog := &execrole.Program{Options: execrole.Options{
 		Command:   underTest(EnvServerUnderTest, "ratings-server", "{nonce_ttl: 2s}"),
 		Env:       map[string]string{"BOXLAB_RATINGS_SECRET": secret},
 		StopGrace: scenario.Duration(5 * time.Second),
 	}}
-	env := &devices.Env{Node: "ratings", NS: srv.NS, Addr: addr, Clock: clock.New(1), Log: slog.New(slog.DiscardHandler),
-		OutDir: out, Truth: devices.NewTruth(), Servers: map[string]netip.Addr{"ratings": addr}}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- prog.Run(ctx, env) }()
+	started := blab.StartDevice(topo, "ratings", prog, 1)
 	DeferCleanup(func() {
-		cancel()
-		Eventually(done, 15*time.Second).Should(Receive())
-		if b, err := os.ReadFile(filepath.Join(out, "ratings.stderr")); err == nil && len(b) > 0 {
-			GinkgoWriter.Printf("server under test stderr:\n%s\n", b)
+		if CurrentSpecReport().Failed() {
+			blab.PrintTail(filepath.Join(started.Env.OutDir, "ratings.stderr"), 20)
 		}
 	})
+	addr := topo.Node("ratings").Addr().Addr()
 	return topo, addr
 }
 

@@ -5,6 +5,7 @@ python3-gi) serves a synthetic MJPEG stream at rtsp://<address>:<port>/ and
 answers OPTIONS, DESCRIBE (with its SDP) and the rest of RFC 2326 itself;
 this script only configures it. Usage: rtsp_camera.py [port] (default 554).
 """
+import signal
 import sys
 
 import gi
@@ -25,4 +26,8 @@ factory.set_shared(True)
 server.get_mount_points().add_factory("/", factory)
 server.attach(None)
 print("rtsp camera on port", server.get_service(), flush=True)
-GLib.MainLoop().run()
+loop = GLib.MainLoop()
+# The exec role stops its program with SIGTERM, and a PID namespace's first
+# process only gets the signals it handles.
+GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGTERM, loop.quit)
+loop.run()

@@ -80,15 +80,16 @@ topology:
 }}
 
 // The vendor-SDK-like camera: the same handshake, then a BXSDK/1 login from
-// a platform with the camera's credentials (two homes) and from one with a
-// wrong password (one home).
+// a platform with the camera's credentials (two homes), which keeps the
+// session with a keepalive every second, and from one with a wrong password
+// (one home).
 var sdkCheck = check{typ: "sdk", scenario: `
 name: camera-sdk
 speed: 1
 duration: 8s
 topology:
   servers:
-    - {name: plat, role: platform, options: {timeout: 2s, retries: 3}}
+    - {name: plat, role: platform, options: {timeout: 2s, retries: 3, keepalive: 1s}}
     - {name: wrong, role: platform, options: {timeout: 2s, retries: 3, sdk_password: not-the-password}}
   homes:
     - name: map
@@ -108,6 +109,8 @@ topology:
 `, rules: []rule{
 	{"BXSDK/1: a login with the camera's credentials over the completed handshake is answered login ok", "count(platform.sdk_login_ok) == 2"},
 	{"BXSDK/1: a login with a wrong password is answered login denied (the platform may try again: never login ok)", "count(platform.sdk_login_denied) >= 1"},
+	{"BXSDK/1: keepalives on the session are acknowledged: the connection stays up", "count(platform.sdk_keepalive_ok) >= 2 * 3 after 2s"},
+	{"BXSDK/1: no session lost", "count(platform.camera_lost) == 0"},
 	{"BXSDK/1: every frame the camera sent is well formed", "count(platform.bad_sdk) == 0"},
 	{"seed 002 S8: the SYN-ACK crossed the NAT translated", "count(platform.tcp_untranslated) == 0"},
 }}

@@ -26,7 +26,8 @@
 //   - the TCP variant (when the platform serves rtsp or sdk cameras): behind a
 //     NAT that maps an outbound SYN-ACK the platform completes the handshake
 //     it did not start and speaks RTSP to an rtsp camera, a BXSDK/1 login
-//     (user admin, password admin) to an sdk camera.
+//     (user admin, password admin) to an sdk camera, whose session it keeps
+//     with BXSDK keepalives.
 //
 // A control spec runs boxlab's platform with keepalives off and checks that
 // the S10 rules fail: they measure keepalives, not reachability.
@@ -42,7 +43,8 @@
 // devices/platform/indication.go, and keep connected SIP cameras alive with
 // requests at least every 5 s (the NATs' UDP timeout is 8 s). The run is at
 // speed 1 (real time). BOXLAB_PLATFORM_TYPES lists the camera types it
-// serves, comma-separated, of sip, rtsp and sdk (default sip).
+// serves, comma-separated, of sip, rtsp and sdk (default sip); an sdk
+// session must be kept with BXSDK keepalives at least every 5 s.
 //
 // Needs root (namespaces, raw sockets, nftables).
 package platform

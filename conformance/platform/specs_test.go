@@ -92,7 +92,9 @@ topology:
 	}
 	if slices.Contains(types, "sdk") {
 		tcp = append(tcp, fmt.Sprintf("{addr: 192.168.1.%d, type: sdk}", 100+len(tcp)))
-		rules = append(rules, rule{"seed 002 S7 variant (BXSDK/1): the platform completes the handshake and logs in to the camera's vendor-SDK-like port", "count(camera.sdk_login_tcp) >= 1"})
+		rules = append(rules,
+			rule{"seed 002 S7 variant (BXSDK/1): the platform completes the handshake and logs in to the camera's vendor-SDK-like port", "count(camera.sdk_login_tcp) >= 1"},
+			rule{"seed 002 S10 (BXSDK/1): the platform keeps the session alive over the connection it completed", "count(camera.sdk_keepalive) >= 2 after 12s"})
 	}
 	if len(tcp) > 0 {
 		fmt.Fprintf(&b, "    - {name: tcp, count: 1, nat: full-cone, nat_options: {inbound_syn_ack: map}, devices: [{name: cam, role: camera, count: %d}, {name: trigger, role: trigger, options: {platform: platform, refresh: 60s, cameras: [%s]}}]}\n",

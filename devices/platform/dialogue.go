@@ -20,6 +20,13 @@ type dialogue interface {
 	feed(b []byte) (events []string, connected, done bool)
 }
 
+// keeper is a dialogue whose session stays open after it connected and is
+// kept alive by the platform (a BXSDK session).
+type keeper interface {
+	// keepalive is the next keepalive message of the session.
+	keepalive() []byte
+}
+
 // maxAnswer bounds what a dialogue buffers from a camera.
 const maxAnswer = 32 << 10
 
@@ -71,13 +78,17 @@ func (d *rtspDialogue) feed(b []byte) (events []string, connected, done bool) {
 }
 
 // sdkDialogue logs in on the camera's BXSDK/1 port (camera/sdk.go): the
-// camera is connected on login ok.
+// camera is connected on login ok, and the session stays open with
+// keepalives, each acknowledged by the camera.
 type sdkDialogue struct {
 	user, password string
 	buf            []byte
+	session        uint32 // from login ok; 0 before
+	seq            uint16 // of the last frame sent
 }
 
 func (d *sdkDialogue) request() []byte {
+	d.seq = 1
 	b, err := camera.SDKFrame{Type: camera.SDKLogin, Seq: 1, User: d.user, Password: d.password}.Marshal()
 	if err != nil { // options are checked: user and password fit
 		panic(err)
@@ -85,18 +96,35 @@ func (d *sdkDialogue) request() []byte {
 	return b
 }
 
+func (d *sdkDialogue) keepalive() []byte {
+	d.seq++
+	b, _ := camera.SDKFrame{Type: camera.SDKKeepalive, Seq: d.seq, Session: d.session}.Marshal()
+	return b
+}
+
+// feed reads the camera's frames: login ok (connected, the session stays
+// open), login denied (done), then keepalive acks of the session.
 func (d *sdkDialogue) feed(b []byte) (events []string, connected, done bool) {
 	d.buf = append(d.buf, b...)
-	f, _, err := camera.ParseSDK(d.buf)
-	switch {
-	case errors.Is(err, camera.ErrSDKShort):
-		return nil, false, false
-	case err != nil || f.Seq != 1:
-		return []string{"platform.bad_sdk"}, false, true
-	case f.Type == camera.SDKLoginOK:
-		return []string{"platform.sdk_login_ok"}, true, true
-	case f.Type == camera.SDKLoginDenied:
-		return []string{"platform.sdk_login_denied"}, false, true
+	for {
+		f, n, err := camera.ParseSDK(d.buf)
+		switch {
+		case errors.Is(err, camera.ErrSDKShort) && len(d.buf) <= maxAnswer:
+			return events, d.session != 0, false
+		case err != nil:
+			return append(events, "platform.bad_sdk"), d.session != 0, true
+		}
+		d.buf = d.buf[n:]
+		switch {
+		case d.session == 0 && f.Type == camera.SDKLoginOK && f.Seq == 1 && f.Session != 0:
+			d.session, d.seq = f.Session, 1
+			events = append(events, "platform.sdk_login_ok")
+		case d.session == 0 && f.Type == camera.SDKLoginDenied && f.Seq == 1:
+			return append(events, "platform.sdk_login_denied"), false, true
+		case d.session != 0 && f.Type == camera.SDKKeepaliveAck && f.Session == d.session:
+			events = append(events, "platform.sdk_keepalive_ok")
+		default:
+			return append(events, "platform.bad_sdk"), d.session != 0, true
+		}
 	}
-	return []string{"platform.bad_sdk"}, false, true
 }

@@ -57,18 +57,62 @@ func TestSDKDialogue(t *testing.T) {
 	if err != nil || login.Type != camera.SDKLogin || login.User != "admin" || login.Password != "pw" || login.Seq != 1 {
 		t.Fatalf("BXSDK/1 login: %+v %v", login, err)
 	}
-	ok, _ := camera.SDKFrame{Type: camera.SDKLoginOK, Seq: 1, Session: 5, Serial: "cam"}.Marshal()
-	denied, _ := camera.SDKFrame{Type: camera.SDKLoginDenied, Seq: 1, Reason: camera.SDKBadCredentials}.Marshal()
+	mk := func(f camera.SDKFrame) []byte { b, _ := f.Marshal(); return b }
+	ok := mk(camera.SDKFrame{Type: camera.SDKLoginOK, Seq: 1, Session: 5, Serial: "cam"})
+	denied := mk(camera.SDKFrame{Type: camera.SDKLoginDenied, Seq: 1, Reason: camera.SDKBadCredentials})
 	for _, tc := range []struct {
-		answer    []byte
-		event     string
-		connected bool
-	}{{ok, "platform.sdk_login_ok", true}, {denied, "platform.sdk_login_denied", false}, {[]byte("RTSP/1.0 200 OK\r\n\r\n"), "platform.bad_sdk", false}} {
+		name            string
+		answer          []byte
+		events          []string
+		connected, done bool
+	}{
+		{"BXSDK/1: login ok connects and keeps the session open", ok, []string{"platform.sdk_login_ok"}, true, false},
+		{"BXSDK/1: login denied ends it", denied, []string{"platform.sdk_login_denied"}, false, true},
+		{"bad input: not BXSDK", []byte("RTSP/1.0 200 OK\r\n\r\n"), []string{"platform.bad_sdk"}, false, true},
+		{"bad input: a keepalive ack before any session", mk(camera.SDKFrame{Type: camera.SDKKeepaliveAck, Seq: 1, Session: 5}), []string{"platform.bad_sdk"}, false, true},
+	} {
 		events, connected, done := feedBytewise(&sdkDialogue{user: "admin", password: "pw"}, tc.answer)
-		if !done || connected != tc.connected || !reflect.DeepEqual(events, []string{tc.event}) {
-			t.Errorf("answer %x: got %v connected=%v done=%v, want %s", tc.answer, events, connected, done, tc.event)
+		if done != tc.done || connected != tc.connected || !reflect.DeepEqual(events, tc.events) {
+			t.Errorf("%s: got %v connected=%v done=%v, want %v connected=%v done=%v", tc.name, events, connected, done, tc.events, tc.connected, tc.done)
 		}
+	}
+
+	d = &sdkDialogue{user: "admin", password: "pw"}
+	d.request()
+	d.feed(ok)
+	ka, _, err := camera.ParseSDK(d.keepalive())
+	if err != nil || ka.Type != camera.SDKKeepalive || ka.Session != 5 || ka.Seq != 2 {
+		t.Fatalf("BXSDK/1 keepalive on the session: %+v %v", ka, err)
+	}
+	events, connected, done := d.feed(mk(camera.SDKFrame{Type: camera.SDKKeepaliveAck, Seq: 2, Session: 5}))
+	if !reflect.DeepEqual(events, []string{"platform.sdk_keepalive_ok"}) || !connected || done {
+		t.Fatalf("keepalive ack: %v connected=%v done=%v", events, connected, done)
+	}
+	events, _, done = d.feed(mk(camera.SDKFrame{Type: camera.SDKKeepaliveAck, Seq: 3, Session: 6}))
+	if !reflect.DeepEqual(events, []string{"platform.bad_sdk"}) || !done {
+		t.Fatalf("an ack of another session: %v done=%v", events, done)
 	}
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestAcked(t *testing.T) {
+	a := &tcpAttempt{una: 0xfffffff0, out: make([]byte, 40)} // the window wraps around 2^32
+	for _, tc := range []struct {
+		ack      uint32
+		una      uint32
+		pending  int
+		scenario string
+	}{
+		{0xffffffe0, 0xfffffff0, 40, "an old ack changes nothing"},
+		{0xfffffff8, 0xfffffff8, 32, "part acknowledged"},
+		{0x00000008, 0x00000008, 16, "across the wrap"},
+		{0x00000100, 0x00000008, 16, "beyond what was sent: ignored"},
+		{0x00000018, 0x00000018, 0, "everything"},
+	} {
+		a.acked(tc.ack)
+		if a.una != tc.una || len(a.out) != tc.pending {
+			t.Fatalf("%s: una %#x pending %d, want %#x %d", tc.scenario, a.una, len(a.out), tc.una, tc.pending)
+		}
+	}
+}

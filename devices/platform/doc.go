@@ -15,7 +15,10 @@
 // space, the handshake it did not start (tcp.go explains the raw socket and
 // the nftables rule that silences the kernel's RSTs), then speaks over it
 // (dialogue.go): RTSP OPTIONS and DESCRIBE pipelined to an rtsp camera, a
-// BXSDK/1 login (camera/sdk.go) to an sdk camera. Option via_port writes
+// BXSDK/1 login (camera/sdk.go) to an sdk camera, whose session it then
+// keeps with a BXSDK keepalive every keepalive period over the same
+// connection (resending what the camera has not acknowledged, as a TCP
+// sender does; lost after lost_after silent periods). Option via_port writes
 // another port than the source port in the Via of its requests, to check
 // that cameras honour rport (RFC 3581 §4).
 //
@@ -25,8 +28,8 @@
 // cameras new resources. A camera whose connection failed is not retried
 // until then: the NAT in front of it did not let it through.
 //
-// It does not expire registrations (expires is only announced), keep TCP
-// connections alive after the RTSP exchange, or relay media.
+// It does not expire registrations (expires is only announced), keep an
+// RTSP connection open after its exchange, or relay media.
 //
 // Events (the home group is the trigger node's, e.g. lin for lin3-trigger0,
 // so a scenario asserts per NAT profile): platform.register,
@@ -40,7 +43,8 @@
 // SYN-ACK that left its home without NAT), platform.rtsp_ok,
 // platform.rtsp_refused, platform.rtsp_describe_ok,
 // platform.rtsp_describe_failed, platform.bad_rtsp, platform.sdk_login_ok,
-// platform.sdk_login_denied, platform.bad_sdk, platform.message_ok (the
-// camera answered the MESSAGE of S9), platform.rport_missing (a first
-// answer whose Via lacks rport=<port> and received=).
+// platform.sdk_login_denied, platform.sdk_keepalive_ok, platform.bad_sdk,
+// platform.message_ok (the camera answered the MESSAGE of S9),
+// platform.rport_missing (a first answer whose Via lacks rport=<port> and
+// received=).
 package platform

@@ -144,7 +144,7 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 			env.Log.Info("platform.rcvbuf_error", "err", err.Error())
 		}
 	}
-	if s.tcp, err = newTCPSide(ctx, env, uint16(s.Options.TCPPort)); err != nil {
+	if s.tcp, err = newTCPSide(ctx, env, uint16(s.Options.TCPPort), time.Duration(s.Options.Keepalive), s.Options.LostAfter); err != nil {
 		return fmt.Errorf("platform tcp: %w", err)
 	}
 	defer s.tcp.Close()

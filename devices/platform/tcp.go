@@ -37,6 +37,10 @@ type tcpSide struct {
 	wg   sync.WaitGroup // retransmitters
 	fd   int
 	base uint16
+	// keepalive and lostAfter are the platform's options, for sessions
+	// that keep a connection (a BXSDK login).
+	keepalive time.Duration
+	lostAfter int
 
 	mu       sync.Mutex
 	next     int
@@ -45,19 +49,29 @@ type tcpSide struct {
 
 type tcpAttempt struct {
 	r        *resource
-	seq, ack uint32 // ours and the camera's next sequence numbers
+	seq, ack uint32 // our first data sequence number and the camera's next one
 	dlg      dialogue
 	request  []byte
 	got      bool // the camera sent payload: it has our request
 	sent     bool
 	done     bool
 	reported bool
+
+	// After the request, a kept session sends more: out holds what the
+	// camera has not acknowledged yet, from sequence number una on; nxt
+	// follows it. dst and dport are the camera's public address.
+	una, nxt uint32
+	out      []byte
+	dst      []byte
+	dport    layers.TCPPort
+	lastSeen time.Time
+	keeping  bool
 }
 
 // nftTable is the platform's RST-suppressing table.
 const nftTable = "boxlab_platform"
 
-func newTCPSide(ctx context.Context, env *devices.Env, base uint16) (*tcpSide, error) {
+func newTCPSide(ctx context.Context, env *devices.Env, base uint16, keepalive time.Duration, lostAfter int) (*tcpSide, error) {
 	if err := dropKernelRSTs(env, base); err != nil {
 		return nil, err
 	}
@@ -74,7 +88,7 @@ func newTCPSide(ctx context.Context, env *devices.Env, base uint16) (*tcpSide, e
 		unix.Close(fd)
 		return nil, err
 	}
-	return &tcpSide{ctx: ctx, env: env, fd: fd, base: base, attempts: map[uint16]*tcpAttempt{}}, nil
+	return &tcpSide{ctx: ctx, env: env, fd: fd, base: base, keepalive: keepalive, lostAfter: lostAfter, attempts: map[uint16]*tcpAttempt{}}, nil
 }
 
 // Close closes the raw socket once the retransmitters, which stop with ctx,
@@ -130,6 +144,10 @@ func (t *tcpSide) segment(b []byte) {
 		return
 	}
 	src := netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip.SrcIP.To4())), uint16(tcp.SrcPort))
+	// The packet was decoded without copying: ip.SrcIP points into the
+	// receive buffer, which the next packet overwrites. Goroutines and the
+	// attempt keep their own copy.
+	dst := append([]byte(nil), ip.SrcIP.To4()...)
 	if src.Addr() != a.r.trigger.Addr() {
 		// Leaked un-NATed (a Linux NAT has no conntrack entry for a
 		// SYN-ACK-first flow) or from somewhere else: not this home.
@@ -145,6 +163,8 @@ func (t *tcpSide) segment(b []byte) {
 		a.ack = tcp.Seq + 1
 		if !a.sent {
 			a.seq = tcp.Ack
+			a.una, a.nxt, a.out = a.seq, a.seq+uint32(len(a.request)), a.request
+			a.dst, a.dport = dst, tcp.SrcPort
 			a.r.mu.Lock()
 			a.r.public = src
 			a.r.mu.Unlock()
@@ -154,18 +174,28 @@ func (t *tcpSide) segment(b []byte) {
 		t.send(ip.SrcIP, tcp.SrcPort, tcp.DstPort, a.seq, a.ack, false, nil)
 		t.send(ip.SrcIP, tcp.SrcPort, tcp.DstPort, a.seq, a.ack, true, a.request)
 		if first {
-			t.wg.Go(func() { t.retransmit(a, port, ip.SrcIP, tcp.SrcPort) })
+			t.wg.Go(func() { t.retransmit(a, port, dst, tcp.SrcPort) })
 		}
+	case a.sent && tcp.ACK && len(tcp.Payload) == 0:
+		a.acked(tcp.Ack)
 	case a.sent && len(tcp.Payload) > 0:
+		if tcp.ACK {
+			a.acked(tcp.Ack)
+		}
 		if tcp.Seq != a.ack { // out of order or a retransmission: ACK what we have
-			t.send(ip.SrcIP, tcp.SrcPort, tcp.DstPort, a.seq+uint32(len(a.request)), a.ack, false, nil)
+			t.send(ip.SrcIP, tcp.SrcPort, tcp.DstPort, a.nxt, a.ack, false, nil)
 			return
 		}
 		a.ack += uint32(len(tcp.Payload))
 		a.got = true
-		t.send(ip.SrcIP, tcp.SrcPort, tcp.DstPort, a.seq+uint32(len(a.request)), a.ack, false, nil)
+		a.lastSeen = time.Now()
+		t.send(ip.SrcIP, tcp.SrcPort, tcp.DstPort, a.nxt, a.ack, false, nil)
 		events, connected, done := a.dlg.feed(tcp.Payload)
 		a.done = done
+		if k, ok := a.dlg.(keeper); ok && !done && connected && !a.keeping && t.keepalive > 0 {
+			a.keeping = true
+			t.wg.Go(func() { t.keep(a, port, k) })
+		}
 		for _, e := range events {
 			t.env.Log.Info(e, "public", src.String(), "camera", a.r.cam.Addr.String())
 		}
@@ -178,6 +208,56 @@ func (t *tcpSide) segment(b []byte) {
 			}
 			a.r.mu.Unlock()
 		}
+	}
+}
+
+// acked drops what the camera acknowledged from the unacknowledged bytes.
+func (a *tcpAttempt) acked(ack uint32) {
+	n := ack - a.una
+	if n == 0 || n > uint32(len(a.out)) { // old or beyond what we sent (int32 wrap-safe: unsigned distance)
+		return
+	}
+	a.out, a.una = a.out[n:], ack
+}
+
+// keep sends the session's keepalive every keepalive period over a
+// connection the platform completed (a BXSDK session), resending whatever
+// the camera has not acknowledged with it, as a TCP sender would; a camera
+// whose answers stop for lostAfter periods is lost, to be reconnected
+// through its trigger at the trigger's next refresh. The connection's port
+// is reused after tcpPorts later attempts, which ends the session.
+func (t *tcpSide) keep(a *tcpAttempt, port uint16, k keeper) {
+	period := t.keepalive
+	tick := t.env.Clock.NewTicker(period)
+	defer tick.Stop()
+	for {
+		select {
+		case <-t.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		t.mu.Lock()
+		if a.done || t.attempts[port] != a {
+			t.mu.Unlock()
+			return
+		}
+		silent := t.env.Clock.Sim(time.Since(a.lastSeen))
+		if silent > time.Duration(t.lostAfter)*period+period/2 {
+			a.done = true
+			t.mu.Unlock()
+			a.r.mu.Lock()
+			a.r.lost = true
+			a.r.mu.Unlock()
+			t.env.Log.Info("platform.camera_lost", "camera", a.r.cam.Addr.String(), "silence", silent)
+			t.env.Log.Info("platform.camera_lost_" + group(a.r.node))
+			return
+		}
+		frame := k.keepalive()
+		a.out = append(a.out, frame...)
+		a.nxt += uint32(len(frame))
+		t.send(a.dst, a.dport, layers.TCPPort(port), a.una, a.ack, true, a.out)
+		t.mu.Unlock()
+		t.env.Log.Info("platform.keepalive", "camera", a.r.cam.Addr.String(), "type", a.r.cam.Type)
 	}
 }
 

@@ -3,7 +3,9 @@
 // role runs in a server namespace and is exercised through real NAT
 // gateways with real UDP and HTTP: the CWMP session, NAT detection at boot, keepalive
 // challenges and validation in both STUN dialects, the public binding,
-// connection requests from the STUN port, bad input; and the shipped
+// connection requests from the STUN port, bad input, HTTP authentication of
+// the CWMP URL with curl as the client (auth_test.go: Digest and Basic, a
+// wrong password refused, counted and recorded nowhere); and the shipped
 // keepalive scenarios pass through the runner. Needs root.
 //
 // The specs play the CPE with the devices/acs/cwmp codec: real CWMP

@@ -30,6 +30,13 @@ type home struct {
 	gwNS *topology.Live
 	lan  netip.Addr // gateway LAN address
 	opts igd.Options
+
+	// The IGD under test as requirements_test.go sees it: its description
+	// and control URLs, how to stop it and start it again (empty loc and
+	// ctl: boxlab's igd at base()).
+	loc, ctl   string
+	stop       func()
+	startAgain func()
 }
 
 // publicPool is a WAN range miniupnpc does not call reserved, inside our
@@ -61,15 +68,31 @@ topology:
 
 func (l *home) start() {
 	GinkgoHelper()
+	l.startIGD()
+	s := l.igd
+	DeferCleanup(func() { s.Close() })
+}
+
+// startIGD starts boxlab's igd on the gateway; the caller closes it.
+func (l *home) startIGD() {
+	GinkgoHelper()
 	pm, ok := l.gwNS.NAT.(nat.PortMapper)
 	Expect(ok).To(BeTrue())
 	s, err := igd.Start(igd.Config{NS: l.gwNS.NS, Mapper: pm, LAN: l.lan, Options: l.opts, Name: "home0-gw"})
 	Expect(err).NotTo(HaveOccurred())
 	l.igd = s
-	DeferCleanup(func() { s.Close() })
+	l.loc, l.ctl = l.base()+"/rootDesc.xml", l.base()+"/ctl/IPConn"
 }
 
 func (l *home) base() string { return "http://" + netip.AddrPortFrom(l.lan, 5000).String() }
+
+// control is the WANIPConnection control URL.
+func (l *home) control() string {
+	if l.ctl != "" {
+		return l.ctl
+	}
+	return l.base() + "/ctl/IPConn"
+}
 
 // httpFrom is an HTTP client whose connections start in node's namespace.
 func (l *home) httpFrom(node string) *http.Client {
@@ -101,32 +124,49 @@ func (l *home) soap(node string, version int, action string, args ...string) (ma
 		fmt.Fprintf(&b, "<%s>%s</%s>", args[i], args[i+1], args[i])
 	}
 	fmt.Fprintf(&b, "</u:%s></s:Body></s:Envelope>", action)
-	return l.post(node, "/ctl/IPConn", svc+"#"+action, []byte(b.String()))
+	return l.post(node, l.control(), svc+"#"+action, []byte(b.String()))
 }
 
-func (l *home) post(node, path, soapAction string, body []byte) (map[string]string, int) {
+// post sends a SOAP request to url (a path: on base()); it returns the
+// output arguments, the UPnP error code, or minus the HTTP status of a
+// failure without one.
+func (l *home) post(node, url, soapAction string, body []byte) (map[string]string, int) {
 	GinkgoHelper()
-	req, err := http.NewRequest("POST", l.base()+path, bytes.NewReader(body))
+	out, code, err := l.tryPost(node, url, soapAction, body)
 	Expect(err).NotTo(HaveOccurred())
+	return out, code
+}
+
+// tryPost is post returning a transport error instead of failing the spec.
+func (l *home) tryPost(node, url, soapAction string, body []byte) (map[string]string, int, error) {
+	if strings.HasPrefix(url, "/") {
+		url = l.base() + url
+	}
+	req, err := http.NewRequest("POST", url, bytes.NewReader(body))
+	if err != nil {
+		return nil, 0, err
+	}
 	req.Header.Set("Content-Type", `text/xml; charset="utf-8"`)
 	req.Header.Set("SOAPAction", `"`+soapAction+`"`)
 	resp, err := l.httpFrom(node).Do(req)
-	Expect(err).NotTo(HaveOccurred())
+	if err != nil {
+		return nil, 0, err
+	}
 	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
+	out, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != 200 {
 		m := regexp.MustCompile(`<errorCode>(\d+)</errorCode>`).FindStringSubmatch(string(out))
 		if m == nil {
-			return nil, -resp.StatusCode
+			return nil, -resp.StatusCode, nil
 		}
 		code, _ := strconv.Atoi(m[1])
-		return nil, code
+		return nil, code, nil
 	}
 	res := map[string]string{}
 	for _, m := range regexp.MustCompile(`(?s)<(New\w+)>(.*?)</New\w+>`).FindAllStringSubmatch(string(out), -1) {
 		res[m[1]] = m[2]
 	}
-	return res, 0
+	return res, 0, nil
 }
 
 // add is AddPortMapping as node for its own address.

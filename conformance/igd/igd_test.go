@@ -40,12 +40,19 @@ func ssdpListen(l *home, node string, group bool) *net.UDPConn {
 // msearch sends an M-SEARCH for st from node and collects answers for 1.5 s.
 func msearch(l *home, node, st string) []string {
 	GinkgoHelper()
+	return msearchFor(l, node, st, 1500*time.Millisecond)
+}
+
+// msearchFor is msearch collecting answers for wait.
+func msearchFor(l *home, node, st string, wait time.Duration) []string {
+	GinkgoHelper()
 	c := ssdpListen(l, node, false)
+	defer c.Close()
 	msg := "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nST: " + st + "\r\nMAN: \"ssdp:discover\"\r\nMX: 1\r\n\r\n"
 	_, err := c.WriteToUDPAddrPort([]byte(msg), netip.MustParseAddrPort("239.255.255.250:1900"))
 	Expect(err).NotTo(HaveOccurred())
 	var out []string
-	deadline := time.Now().Add(1500 * time.Millisecond)
+	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) {
 		if m, _, ok := recv(c, time.Until(deadline)); ok {
 			out = append(out, m)

@@ -191,3 +191,9 @@ func (c *Client) Map(ctx context.Context, proto string, internal netip.AddrPort,
 	}
 	return netip.AddrPortFrom(ip, ext), nil
 }
+
+// Delete removes the mapping of external port ext (DeletePortMapping).
+func (c *Client) Delete(ctx context.Context, proto string, ext uint16) error {
+	_, err := c.Call(ctx, "DeletePortMapping", "NewRemoteHost", "", "NewExternalPort", strconv.Itoa(int(ext)), "NewProtocol", strings.ToUpper(proto))
+	return err
+}

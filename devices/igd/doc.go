@@ -25,31 +25,14 @@
 // non-public external address is a topology (isp:), not an option.
 //
 // Client is a control point any device role may use against any IGD
-// (SSDP discovery, description, SOAP calls; on 725 it retries with a
-// permanent lease, on 718 it tries the next port). Two more roles close a
-// minimal seed-003 remap loop (remap.go): upnp-mapper, a LAN device that
-// maps a UDP port, answers probes on it, reports it to a monitor and maps
-// again when told; and mapmon, a server that probes every reported mapping
-// and instructs a remap on failure (events mapmon.failure_detected,
-// mapmon.instruction, mapmon.remapped with recovery). upnp-mapper's
-// protocol is upnp, natpmp, pcp or auto (UPnP, then PCP, then NAT-PMP;
-// igd.client.no_upnp, igd.client.no_pcp, igd.client.no_natpmp and
-// igd.client.no_mapping_protocol say what was missing); it renews at half
-// the granted lifetime, listens on 5350 for announcements and renews on
-// each, and logs igd.client.epoch_reset when the epoch says the gateway
-// lost state; with renew: false it never renews (a lease that runs out),
-// and igd.client.mapped says whether the port granted differs from the one
-// requested (moved, external_port). Discover repeats its M-SEARCH every
-// 250 ms within its wait, so one sent before a booting gateway listens is
-// not a false "no UPnP". mapmon probes each round from a new port (a new
-// flow needs the mapping itself; one long-lived flow would pass on the
-// NAT's connection state after the mapping is gone), judges only mappings
-// it probed that round, and marks each probe's endpoint public or not
-// (mapmon.valid/invalid.public; Public: not RFC 1918 or RFC 6598). The
-// server logs igd.lease_expired (with late, the sweep delay) when a UPnP
-// lease it granted has run out unrenewed (from its own table: it does not
-// poll the NAT). They belong in devices/mapmon and devices/stb once those
-// grow (TCP probes).
+// (SSDP discovery, description, SOAP calls, Delete; on 725 it retries with
+// a permanent lease, on 718 it tries the next port); PMPClient is its
+// NAT-PMP/PCP counterpart. Both are tested against Debian's miniupnpd
+// (conformance/igd). The device side of the remap loop (role upnp-mapper)
+// is in devices/stb, the mapping monitor (role mapmon) in devices/mapmon.
+// The server logs igd.lease_expired (with late, the sweep delay) when a
+// UPnP lease it granted has run out unrenewed (from its own table: it does
+// not poll the NAT).
 //
 // With the options natpmp and pcp the role also answers NAT-PMP (RFC 6886)
 // and PCP (RFC 6887, codec in nat/pcp) on the LAN address, UDP 5351
@@ -68,8 +51,7 @@
 // keep_on_wan_change), and each of those is announced ten times, 250 ms
 // apart doubling, to 224.0.0.1:5350 (NAT-PMP opcode 128 and PCP
 // ANNOUNCE). off: true switches off only UPnP. PMPClient is the client side
-// (PCP or NAT-PMP against the default router, epoch check), used by
-// upnp-mapper's protocol option. Not done: unsolicited per-client MAP
+// (PCP or NAT-PMP against the default router, epoch check). Not done: unsolicited per-client MAP
 // responses after an address change (RFC 6887 §14.2), IPv6, the
 // all-ports and all-protocols mappings.
 //

@@ -32,6 +32,18 @@
 // change, and votes on interaction items for the channel it watches,
 // posting each vote on Env.Truth.
 //
+// The mapping part (role upnp-mapper, files mapper*.go) is the seed 003
+// device side: it maps a port through the gateway with UPnP IGD, NAT-PMP or
+// PCP (auto: the first the gateway speaks; "no UPnP" and the like are
+// events), serves the mapping monitor's probes on it (UDP, or TCP accepts
+// with probe: tcp), reports the mapping to a devices/mapmon server, renews
+// at half the lifetime (and at once on a NAT-PMP/PCP announcement), maps
+// again when the monitor says REMAP, and deletes its mapping when the run
+// ends. With renew: false it never renews (a lease that runs out); moved
+// on igd.client.mapped says the gateway granted another port than asked.
+// It listens on 5350 for announcements only when NAT-PMP or PCP may be
+// used.
+//
 // The viewer does not model sessions of several viewers on one box, nor
 // answer interaction items for a channel it has left.
 package stb

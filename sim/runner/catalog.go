@@ -6,6 +6,7 @@ import (
 	"github.com/boxlab/boxlab/devices/echo"
 	"github.com/boxlab/boxlab/devices/exec"
 	"github.com/boxlab/boxlab/devices/igd"
+	"github.com/boxlab/boxlab/devices/mapmon"
 	"github.com/boxlab/boxlab/devices/natprobe"
 	"github.com/boxlab/boxlab/devices/ratings"
 	"github.com/boxlab/boxlab/devices/relay"
@@ -40,7 +41,8 @@ func DefaultCatalog() (*Catalog, error) {
 		natprobe.Roles(),
 		trigger.Seed002Roles(),
 		igd.Roles(),
-		igd.RemapRoles(),
+		mapmon.Roles(),
+		stb.MapperRoles(),
 		rendezvous.Roles(),
 		relay.Roles(),
 		stb.PeerRoles(),

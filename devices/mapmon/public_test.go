@@ -1,4 +1,4 @@
-package igd
+package mapmon
 
 import (
 	"net/netip"

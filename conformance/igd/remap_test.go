@@ -26,5 +26,5 @@ var _ = It("scenarios/remap.yaml: every mapping broken by a WAN change or a rebo
 	for _, a := range rep.Assertions {
 		Expect(a.Pass).To(BeTrue(), "%s: measured %v, expected %v", a.Name, a.Measured, a.Expected)
 	}
-	Expect(rep.Assertions).To(HaveLen(5))
+	Expect(rep.Assertions).To(HaveLen(6))
 })

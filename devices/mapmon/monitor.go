@@ -41,6 +41,8 @@ func Roles() []devices.Role {
 type Monitor struct {
 	Options Options
 
+	prev *net.UDPConn // the last round's probe socket; only Run's goroutine touches it
+
 	mu    sync.Mutex
 	devs  map[string]*watched
 	byExt map[netip.AddrPort]*watched // who answers from where: one lookup per pong
@@ -53,6 +55,9 @@ type watched struct {
 	instructed bool          // REMAP sent for this failure
 	probed     uint64        // the round whose probe went to ext; 0 = none yet
 	answered   uint64        // the last round whose probe succeeded
+	judged     uint64        // the last round judged
+	sent       time.Duration // when the last probe went out
+	node       string
 }
 
 // Run receives reports and probes until ctx ends.
@@ -69,6 +74,11 @@ func (m *Monitor) Run(ctx context.Context, env *devices.Env) error {
 		return fmt.Errorf("mapmon: %w", err)
 	}
 	go m.reports(env, rc)
+	defer func() {
+		if m.prev != nil {
+			m.prev.Close()
+		}
+	}()
 	t := env.Clock.NewTicker(time.Duration(m.Options.Period))
 	defer t.Stop()
 	for seq := uint64(1); ; seq++ {
@@ -86,46 +96,86 @@ func (m *Monitor) Run(ctx context.Context, env *devices.Env) error {
 	}
 }
 
+// Probes go out in batches of probeBatch with probePause between them, and
+// once more at half the timeout to those that have not answered. A burst of
+// thousands of datagrams from one socket overflows the kernel's per-CPU
+// backlog (net.core.netdev_max_backlog, 1,000 by default, global: not ours
+// to raise) as they are forwarded through the simulated core: the probes
+// and answers it drops were counted as failed mappings.
+const (
+	probeBatch = 100
+	probePause = time.Millisecond // real time
+)
+
 // round probes every reported mapping once and judges the answers.
 func (m *Monitor) round(ctx context.Context, env *devices.Env, seq uint64) error {
 	// Each round probes from a new port: a new flow needs the mapping
 	// itself, where one long-lived probe flow would keep passing on the
-	// NAT's connection state after the mapping expired or was deleted.
+	// NAT's connection state after the mapping expired or was deleted. The
+	// socket stays open until the next round's, so an answer that comes
+	// after the verdict is seen (mapmon.late_answer) rather than lost.
 	pc, err := env.NS.ListenUDP("udp4", &net.UDPAddr{})
 	if err != nil {
 		return fmt.Errorf("mapmon: %w", err)
 	}
-	defer pc.Close()
 	if err := ns.ForceReadBuffer(pc, 8<<20); err != nil {
+		pc.Close()
 		return fmt.Errorf("mapmon: %w", err)
 	}
-	go m.pongs(pc)
+	if m.prev != nil {
+		m.prev.Close()
+	}
+	m.prev = pc
+	go m.pongs(env, pc, seq)
 	timeout := time.Duration(m.Options.Timeout)
 	dctx, cancel := context.WithDeadline(ctx, env.Clock.Deadline(timeout))
 	defer cancel()
 	var dials sync.WaitGroup
 	m.mu.Lock()
+	var udp, tcp []*watched
 	for _, d := range m.devs {
-		d.probed = seq
+		d.probed, d.sent = seq, env.Clock.Now()
 		if d.probe == ProbeTCP {
-			dials.Add(1)
-			go func(d *watched, ext netip.AddrPort) {
-				defer dials.Done()
-				if c, err := env.NS.DialContext(dctx, "tcp4", ext.String()); err == nil {
-					c.Close()
-					m.mu.Lock()
-					if d.ext == ext {
-						d.answered = seq
-					}
-					m.mu.Unlock()
-				}
-			}(d, d.ext)
-			continue
+			tcp = append(tcp, d)
+		} else {
+			udp = append(udp, d)
 		}
-		pc.WriteToUDPAddrPort(Ping(seq), d.ext)
 	}
 	m.mu.Unlock()
-	err = env.Clock.Sleep(ctx, timeout)
+	for i, d := range tcp {
+		if i > 0 && i%probeBatch == 0 {
+			time.Sleep(probePause)
+		}
+		m.mu.Lock()
+		ext := d.ext
+		m.mu.Unlock()
+		dials.Add(1)
+		go func() {
+			defer dials.Done()
+			if c, err := env.NS.DialContext(dctx, "tcp4", ext.String()); err == nil {
+				c.Close()
+				m.mu.Lock()
+				if d.ext == ext {
+					d.answered = seq
+				}
+				m.mu.Unlock()
+			}
+		}()
+	}
+	m.ping(pc, udp, seq)
+	err = env.Clock.Sleep(ctx, timeout/2)
+	if err == nil {
+		var again []*watched
+		m.mu.Lock()
+		for _, d := range udp {
+			if d.answered != seq && d.probed == seq {
+				again = append(again, d)
+			}
+		}
+		m.mu.Unlock()
+		m.ping(pc, again, seq)
+		err = env.Clock.Sleep(ctx, timeout-timeout/2)
+	}
 	cancel()
 	dials.Wait()
 	if err != nil {
@@ -133,6 +183,21 @@ func (m *Monitor) round(ctx context.Context, env *devices.Env, seq uint64) error
 	}
 	m.judge(env, seq)
 	return nil
+}
+
+// ping sends round seq's probe to each of ds, in paced batches.
+func (m *Monitor) ping(pc *net.UDPConn, ds []*watched, seq uint64) {
+	msg := Ping(seq)
+	for i := 0; i < len(ds); i += probeBatch {
+		if i > 0 {
+			time.Sleep(probePause)
+		}
+		m.mu.Lock()
+		for _, d := range ds[i:min(i+probeBatch, len(ds))] {
+			pc.WriteToUDPAddrPort(msg, d.ext)
+		}
+		m.mu.Unlock()
+	}
 }
 
 // judge logs the verdicts of round seq.
@@ -144,6 +209,7 @@ func (m *Monitor) judge(env *devices.Env, seq uint64) {
 		if d.probed != seq {
 			continue // reported, or moved, after this round's probes went out: judged next round
 		}
+		d.judged = seq
 		ok := d.answered == seq
 		switch {
 		case ok && d.failedAt >= 0:
@@ -183,7 +249,7 @@ func (m *Monitor) reports(env *devices.Env, c *net.UDPConn) {
 		m.mu.Lock()
 		d := m.devs[r.Node]
 		if d == nil {
-			d = &watched{failedAt: -1}
+			d = &watched{failedAt: -1, node: r.Node}
 			m.devs[r.Node] = d
 			env.Log.Info("mapmon.reported", "device", r.Node, "external", r.External.String(), "probe", r.Probe)
 		}
@@ -204,7 +270,9 @@ func (m *Monitor) reports(env *devices.Env, c *net.UDPConn) {
 	}
 }
 
-func (m *Monitor) pongs(c *net.UDPConn) {
+// pongs reads the answers to round seq's probes; one that comes after the
+// round was judged is logged (mapmon.late_answer, after: since the probe).
+func (m *Monitor) pongs(env *devices.Env, c *net.UDPConn, round uint64) {
 	buf := make([]byte, 64)
 	for {
 		n, from, err := c.ReadFromUDPAddrPort(buf)
@@ -212,13 +280,16 @@ func (m *Monitor) pongs(c *net.UDPConn) {
 			return
 		}
 		seq, ok := ParsePong(buf[:n])
-		if !ok {
+		if !ok || seq != round {
 			continue
 		}
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		m.mu.Lock()
 		if d := m.byExt[from]; d != nil && d.probe == ProbeUDP {
-			d.answered = seq
+			if d.judged == seq && d.answered != seq {
+				env.Log.Info("mapmon.late_answer", "device", d.node, "after", env.Clock.Now()-d.sent)
+			}
+			d.answered = max(d.answered, seq)
 		}
 		m.mu.Unlock()
 	}

@@ -70,9 +70,10 @@ func MapperRoles() []devices.Role {
 type Mapper struct {
 	Options MapperOptions
 
-	mu  sync.Mutex
-	ses *mapSession    // set once Run has started
-	ext netip.AddrPort // the mapping held, for Finish
+	mu       sync.Mutex
+	ses      *mapSession    // set once Run has started
+	ext      netip.AddrPort // the mapping held, for Finish
+	finished bool           // Finish ran: no more mapping or reports
 }
 
 // Run maps, serves and reports until ctx ends.
@@ -131,14 +132,25 @@ func (m *Mapper) Run(ctx context.Context, env *devices.Env) error {
 	defer report.Stop()
 	for {
 		now := env.Clock.Now()
-		if !ext.IsValid() || (m.Options.Renew && life > 0 && now >= renewAt) {
+		m.mu.Lock()
+		finished := m.finished
+		m.mu.Unlock()
+		if !finished && (!ext.IsValid() || (m.Options.Renew && life > 0 && now >= renewAt)) {
 			ext, life = ms.mapOnce(ctx, internal, lease)
 			renewAt = now + life/2
 			m.mu.Lock()
+			if m.finished { // Finish came during the exchange: give this one back too
+				m.mu.Unlock()
+				if ext.IsValid() {
+					ms.unmap(ctx, env.Log, internal, ext)
+				}
+				ext = netip.AddrPort{}
+				continue
+			}
 			m.ext = ext
 			m.mu.Unlock()
 		}
-		if ext.IsValid() {
+		if ext.IsValid() && !finished {
 			r := mapmon.Report{Node: env.Node, External: ext, Probe: m.Options.Probe}
 			c.WriteToUDPAddrPort([]byte(r.String()), netip.AddrPortFrom(mon, uint16(m.Options.MonitorPort)))
 		}
@@ -158,15 +170,16 @@ func (m *Mapper) Run(ctx context.Context, env *devices.Env) error {
 }
 
 // Finish deletes the mapping the device holds (devices.Finisher): a device
-// that leaves gives its port back.
+// that leaves gives its port back, and stops mapping and reporting.
 func (m *Mapper) Finish(ctx context.Context, env *devices.Env) error {
 	m.mu.Lock()
 	ms, ext := m.ses, m.ext
+	m.finished, m.ext = true, netip.AddrPort{}
 	m.mu.Unlock()
 	if ms == nil || !ext.IsValid() {
 		return nil
 	}
-	ms.unmap(ctx, netip.AddrPortFrom(env.Addr, uint16(m.Options.Port)), ext)
+	ms.unmap(ctx, env.Log, netip.AddrPortFrom(env.Addr, uint16(m.Options.Port)), ext)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"strings"
@@ -178,8 +179,9 @@ func (ms *mapSession) mapWith(ctx context.Context, protocol string, internal net
 }
 
 // unmap deletes the mapping ext of internal with the protocol that made it:
-// UPnP DeletePortMapping, or a NAT-PMP/PCP request with lifetime 0.
-func (ms *mapSession) unmap(ctx context.Context, internal, ext netip.AddrPort) {
+// UPnP DeletePortMapping, or a NAT-PMP/PCP request with lifetime 0; it
+// logs to log (Finish's, dated at the end of the run).
+func (ms *mapSession) unmap(ctx context.Context, log *slog.Logger, internal, ext netip.AddrPort) {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	var err error
@@ -194,10 +196,10 @@ func (ms *mapSession) unmap(ctx context.Context, internal, ext netip.AddrPort) {
 		_, _, _, err = ms.pmp.Map(ctx, ms.proto, internal, ext.Port(), 0) // RFC 6887 §15: lifetime 0, same nonce
 	}
 	if err != nil {
-		ms.env.Log.Info("igd.client.unmap_failed", "protocol", ms.using, "external", ext.String(), "err", err.Error())
+		log.Info("igd.client.unmap_failed", "protocol", ms.using, "external", ext.String(), "err", err.Error())
 		return
 	}
-	ms.env.Log.Info("igd.client.unmapped", "protocol", ms.using, "external", ext.String())
+	log.Info("igd.client.unmapped", "protocol", ms.using, "external", ext.String())
 }
 
 // listenAnnouncements hears the gateway's NAT-PMP address announcements

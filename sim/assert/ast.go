@@ -40,7 +40,7 @@ type metricRef struct{ name string }
 
 // call is an aggregate function over one metric's samples in the window.
 type call struct {
-	fn     string  // canonical name: count, sum, min, max, mean, last, first, rate or pNN
+	fn     string  // canonical name: count, sum, min, max, mean, last, first, rate, recovery or pNN
 	q      float64 // quantile for pNN
 	metric string
 }
@@ -121,8 +121,11 @@ func (m *metricRef) unit() unit { return unitAny }
 func (n *neg) unit() unit       { return n.x.unit() }
 
 func (c *call) unit() unit {
-	if c.fn == "count" || c.fn == "rate" {
+	switch c.fn {
+	case "count", "rate":
 		return unitNone
+	case "recovery":
+		return unitDur
 	}
 	return unitAny
 }

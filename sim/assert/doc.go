@@ -5,6 +5,7 @@
 //	p95(command.latency) < 2s
 //	count(echo.reply) / count(echo.request) >= 99% after 10s
 //	max(echo.reply.rtt) <= 250ms during fault
+//	recovery(mapmon.probe.valid) <= 16s
 //
 // Grammar (whitespace-insensitive; keywords and names lower case):
 //
@@ -21,7 +22,7 @@
 //	DURATION  := a Go duration: 500us, 250ms, 2s, 1m30s, 1h (its value in seconds)
 //	PERCENT   := NUMBER "%" (99.9% is 0.999)
 //	METRIC    := [a-z_][a-z0-9_]*(\.[a-z0-9_]+)*, except after, before, between, during, outside
-//	FUNC      := count | sum | min | max | mean | avg | last | first | rate | pNN
+//	FUNC      := count | sum | min | max | mean | avg | last | first | rate | recovery | pNN
 //	NAME      := fault (every fault interval) or an interval name ([A-Za-z0-9_.-]+,
 //	             a timeline event name or a fault kind such as gateway-reboot)
 //
@@ -44,6 +45,20 @@
 //     clipped to [0, End], for during the total length of the matching
 //     intervals. It has no value when the length is 0, or unknown (an
 //     open-ended window and End not set).
+//   - recovery(m) is per key (metrics.Sample.Key: the device an event is
+//     about, else its node): m is a state series, 0 broken and anything else
+//     good (e.g. mapmon.probe.valid). For each fault and each key that had a
+//     sample before the fault began, the key recovered at its first sample
+//     at or after the fault's start after which every sample is good, up to
+//     the first later fault that finds it good (one that starts while it is
+//     still broken does not end its stretch) or the end; its recovery time
+//     runs from the fault's start. The value is the largest over faults and
+//     keys, in seconds; a key still broken, or without a sample, at the end
+//     of its stretch has no recovery and the assertion fails naming it. Here the
+//     window selects faults, not samples: after, before and between keep
+//     the faults that start inside them, during NAME those called NAME
+//     (fault: all), outside NAME the others; faults that start together
+//     count once. No fault selected has no value.
 //   - A side with no value (no samples, division by zero, NaN, a during NAME
 //     with no interval of that name, during fault with no faults) fails the
 //     assertion; Result.Detail says why, naming the metric and window, e.g.
@@ -60,7 +75,7 @@
 //     is the exact left value.
 //
 // What it deliberately does not do: no boolean connectives (write two
-// assertions), no per-node grouping or labels, no functions over
+// assertions), no per-node grouping or labels beyond recovery, no functions over
 // expressions (functions take one metric), no implicit units (a window needs
 // a duration, 10s, not 10), and no I/O: the runner supplies samples and
 // fault intervals in an Env.

@@ -140,6 +140,9 @@ func (ev *evaluator) eval(e expr) (float64, *undefined) {
 	case *metricRef:
 		return ev.aggregate("last", 0, e.name, e.name)
 	case *call:
+		if e.fn == "recovery" {
+			return ev.recovery(e.metric, exprString(e))
+		}
 		return ev.aggregate(e.fn, e.q, e.metric, exprString(e))
 	case *neg:
 		v, u := ev.eval(e.x)

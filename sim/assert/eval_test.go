@@ -43,6 +43,28 @@ func testEnv() Env {
 	for _, t := range []time.Duration{-1 * s, 0, 60 * s, 61 * s} {
 		st.Observe("edges", t, 1)
 	}
+	// State series per device for recovery(): a is broken [20s, 27s) and
+	// [40s, 42s); b is always good; c appears at 30s; x breaks for good at
+	// 50s; y stops reporting at 20s; z is broken [38s, 47s).
+	for i := range 60 {
+		t := time.Duration(i) * s
+		good := func(b bool) float64 {
+			if b {
+				return 1
+			}
+			return 0
+		}
+		st.ObserveKey("dev.ok", "a", t, good(!(i >= 20 && i < 27 || i >= 40 && i < 42)))
+		st.ObserveKey("dev.ok", "b", t, 1)
+		if i >= 30 {
+			st.ObserveKey("dev.ok", "c", t, 1)
+		}
+		st.ObserveKey("stuck.ok", "x", t, good(i < 50))
+		if i < 20 {
+			st.ObserveKey("gap.ok", "y", t, 1)
+		}
+		st.ObserveKey("late.ok", "z", t, good(i < 38 || i >= 47)) // broken across both link-down starts (40s, 44s)
+	}
 	return Env{
 		Metrics: st,
 		End:     60 * s,
@@ -137,6 +159,22 @@ func TestEval(t *testing.T) {
 		{"4 significant digits of a duration", "mean(echo.reply.rtt) < 1s outside reboot1", nil, "< 1s", "50ms", true, ""},
 		{"rounded to 4 digits", "mean(command.latency) / 3 < 1s", nil, "< 1s", "350ms", true, ""},
 		{"!= passes on a difference", "count(echo.reply) != 0", nil, "!= 0", "50", true, ""},
+		{"recovery: the slowest device after any fault (a, 7s after reboot1)", "recovery(dev.ok) <= 7s", nil, "<= 7s", "7s", true, ""},
+		{"recovery during NAME: only those faults (a, 2s after link-down at 40s; the next fault at 44s ends the stretch)", "recovery(dev.ok) <= 1s during link-down", nil, "<= 1s", "2s", false, ""},
+		{"recovery after D: faults that start after D", "recovery(dev.ok) == 2s after 30s", nil, "== 2s", "2s", true, ""},
+		{"recovery outside NAME: the other faults", "recovery(dev.ok) == 7s outside link-down", nil, "== 7s", "7s", true, ""},
+		{"recovery between: a fault starting inside", "recovery(dev.ok) == 0s between 50s and 1m", nil, "== 0s", "0s", true, ""},
+		{"recovery counts a zero-length fault (a WAN change)", "recovery(dev.ok) == 0s during never", nil, "== 0s", "0s", true, ""},
+		{"recovery fails naming a device still broken before the next fault", "recovery(stuck.ok) < 1m", nil, "< 1m", "undefined", false,
+			"recovery(stuck.ok): not recovered (last stuck.ok 0, or none, by the end): x after link-down at 44s; x after never at 55s"},
+		{"a fault that starts while a device is broken does not end its stretch", "recovery(late.ok) == 7s during link-down", nil, "== 7s", "7s", true, ""},
+		{"recovery fails for a device with no sample after the fault", "recovery(gap.ok) < 1m before 30s", nil, "< 1m", "undefined", false,
+			"recovery(gap.ok): not recovered (last gap.ok 0, or none, by the end): y after reboot1 at 20s"},
+		{"recovery with no fault selected has no value", "recovery(dev.ok) < 1m", noFaults, "< 1m", "undefined", false,
+			"recovery(dev.ok): no fault to recover from in the whole run"},
+		{"recovery of a metric nobody reported has no value", "recovery(missing) == 0s", nil, "== 0s", "no samples", false, "no samples of missing in the whole run"},
+		{"recovery without metrics", "recovery(dev.ok) < 1s", noMetrics, "< 1s", "undefined", false,
+			"no metrics to evaluate recovery(dev.ok) against (Env.Metrics is nil)"},
 	}
 	for _, tt := range tests {
 		a, err := Parse(tt.src)

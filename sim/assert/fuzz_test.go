@@ -25,11 +25,17 @@ func FuzzParse(f *testing.F) {
 		"p999(x) > 500µs",
 		"x < 1.",
 		"p100(x) < 1e999",
+		"recovery(mapmon.probe.valid) <= 16s during renumber",
+		"recovery(x) - max(y) > 1s outside fault",
 	} {
 		f.Add(seed)
 	}
-	env := Env{Metrics: metrics.NewStore(), End: time.Minute,
-		Faults: []metrics.Interval{{Name: "reboot1", From: time.Second, To: 2 * time.Second}}}
+	st := metrics.NewStore()
+	for i, key := range []string{"a", "b", "", "a"} {
+		st.ObserveKey("x", key, time.Duration(i)*time.Second, float64(i%2))
+	}
+	env := Env{Metrics: st, End: time.Minute,
+		Faults: []metrics.Interval{{Name: "reboot1", From: time.Second, To: 2 * time.Second}, {Name: "renumber", From: 3 * time.Second, To: 3 * time.Second}}}
 	f.Fuzz(func(t *testing.T, src string) {
 		a, err := Parse(src)
 		if err != nil {

@@ -38,7 +38,7 @@ const (
 	wantOperand    = "a number, duration, percent, metric or function call"
 	wantComparison = "a comparison (<, <=, >, >=, ==, !=)"
 	wantWindow     = "a window (after, before, between, during, outside) or end of input"
-	functionList   = "count, sum, min, max, mean, avg, last, first, rate or pNN"
+	functionList   = "count, sum, min, max, mean, avg, last, first, rate, recovery or pNN"
 )
 
 // Parse parses one assertion such as "p95(command.latency) < 2s after 10s".
@@ -219,7 +219,7 @@ func (p *parser) call(fn token) expr {
 // resolve checks the function name, maps avg to mean and sets q for pNN.
 func (c *call) resolve() error {
 	switch c.fn {
-	case "count", "sum", "min", "max", "mean", "last", "first", "rate":
+	case "count", "sum", "min", "max", "mean", "last", "first", "rate", "recovery":
 		return nil
 	case "avg":
 		c.fn = "mean"

@@ -53,6 +53,7 @@ func TestParseCanonical(t *testing.T) {
 		{"between with mixed units", "x > 0 between 500ms and 1m30s", "x > 0 between 500ms and 1m30s"},
 		{"a hyphen is minus, never part of a metric name", "echo-rtt < 1", "echo - rtt < 1"},
 		{"after zero", "x > 0 after 0s", "x > 0 after 0s"},
+		{"recovery per device", "recovery( mapmon.probe.valid )<=16s during renumber", "recovery(mapmon.probe.valid) <= 16s during renumber"},
 	}
 	for _, tt := range tests {
 		a, err := Parse(tt.src)
@@ -83,8 +84,8 @@ func TestParseSyntaxErrors(t *testing.T) {
 		{"spec: missing comparison", "p95(x)", 6, `want a comparison (<, <=, >, >=, ==, !=) after "p95(x)"; got end of input`},
 		{"missing comparison before a value", "p95(x) 2s", 7, `want a comparison (<, <=, >, >=, ==, !=) after "p95(x)"; got "2s"`},
 		{"missing right side", "p95(x) <", 8, `want a number, duration, percent, metric or function call after "<"; got end of input`},
-		{"spec: unknown function", "p95x(y) < 1", 0, `unknown function "p95x"; want count, sum, min, max, mean, avg, last, first, rate or pNN`},
-		{"unknown function", "median(y) < 1", 0, `unknown function "median"; want count, sum, min, max, mean, avg, last, first, rate or pNN`},
+		{"spec: unknown function", "p95x(y) < 1", 0, `unknown function "p95x"; want count, sum, min, max, mean, avg, last, first, rate, recovery or pNN`},
+		{"unknown function", "median(y) < 1", 0, `unknown function "median"; want count, sum, min, max, mean, avg, last, first, rate, recovery or pNN`},
 		{"quantile with one digit", "p5(y) < 1", 0, `quantile "p5": want two or more digits after p, e.g. p05, p50 or p999`},
 		{"p100 is not the maximum", "p100(y) < 1", 0, `quantile "p100" would mean 0.100; use max for the largest sample`},
 		{"function without a metric", "count() > 0", 6, `want a metric name inside count(...); got ")"`},

@@ -4,7 +4,9 @@
 // events into metrics: each event counts one sample of the metric named like
 // the event, and each duration or float attribute becomes a sample of
 // "<event>.<attr>" (durations in seconds). Integer and string attributes are
-// identifiers (sequence numbers, ports, addresses) and are not metrics.
+// identifiers (sequence numbers, ports, addresses) and are not metrics. Every
+// sample is keyed by the event's subject: its "device" attribute when it has
+// a string one (a server's event about a device), else its node.
 package journal
 
 import (
@@ -66,9 +68,9 @@ func (j *Journal) Flush() error {
 	return j.w.Flush()
 }
 
-func (j *Journal) observe(name string, t time.Duration, v float64) {
+func (j *Journal) observe(name, key string, t time.Duration, v float64) {
 	if j.metrics != nil {
-		j.metrics.Observe(name, t, v)
+		j.metrics.ObserveKey(name, key, t, v)
 	}
 }
 
@@ -112,7 +114,19 @@ func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 		t = 0
 	}
 	j.events.Add(1)
-	j.observe(r.Message, t, 1)
+	key := h.node
+	subject := func(a slog.Attr) bool {
+		if a.Key == "device" && a.Value.Kind() == slog.KindString {
+			key = a.Value.String()
+			return false
+		}
+		return true
+	}
+	for _, a := range h.attrs {
+		subject(a)
+	}
+	r.Attrs(subject)
+	j.observe(r.Message, key, t, 1)
 	var line []byte
 	if j.w != nil {
 		line = append(line, `{"t":`...)
@@ -128,9 +142,9 @@ func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 		v := a.Value.Resolve()
 		switch v.Kind() {
 		case slog.KindDuration:
-			j.observe(r.Message+"."+a.Key, t, v.Duration().Seconds())
+			j.observe(r.Message+"."+a.Key, key, t, v.Duration().Seconds())
 		case slog.KindFloat64:
-			j.observe(r.Message+"."+a.Key, t, v.Float64())
+			j.observe(r.Message+"."+a.Key, key, t, v.Float64())
 		}
 		if j.w != nil {
 			line = append(line, ',')

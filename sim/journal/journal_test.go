@@ -49,3 +49,24 @@ func TestEventsBecomeLinesAndMetrics(t *testing.T) {
 		t.Errorf("Events = %d", j.Events())
 	}
 }
+
+// Samples are keyed by the event's subject: its device attribute, else its node.
+func TestSamplesKeyedBySubject(t *testing.T) {
+	m := metrics.NewStore()
+	j := New(nil, clock.New(1), m)
+	j.Logger("mon").Info("mapmon.probe", "device", "home0-dev0", "valid", 1.0)
+	j.Logger("mon").With("device", "home1-dev0").Info("mapmon.probe", "valid", 0.0)
+	j.Logger("home2-dev0").Info("mapmon.probe", "valid", 1.0)
+	j.Logger("mon").Info("mapmon.probe", "device", 7, "valid", 1.0) // not a string: not a subject
+	var got []string
+	for _, s := range m.Series("mapmon.probe.valid") {
+		got = append(got, s.Key)
+	}
+	want := []string{"home0-dev0", "home1-dev0", "home2-dev0", "mon"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("keys of mapmon.probe.valid = %v; want %v", got, want)
+	}
+	if k := m.Series("mapmon.probe")[0].Key; k != "home0-dev0" {
+		t.Errorf("key of the event's own sample = %q", k)
+	}
+}

@@ -9,9 +9,12 @@ import (
 )
 
 // Sample is one observed value at simulated time T (since scenario start).
+// Key names what the value is about when the source says so (the journal:
+// the event's device, else its node), for per-key assertions; "" = none.
 type Sample struct {
-	T time.Duration
-	V float64
+	T   time.Duration
+	V   float64
+	Key string
 }
 
 // Store holds every sample of a run, by metric name. It is safe for
@@ -34,6 +37,11 @@ func NewStore() *Store {
 // lock and appends, so devices may call it from any goroutine on every event.
 // Non-finite values are dropped.
 func (s *Store) Observe(name string, t time.Duration, v float64) {
+	s.ObserveKey(name, "", t, v)
+}
+
+// ObserveKey is Observe with the sample's Key.
+func (s *Store) ObserveKey(name, key string, t time.Duration, v float64) {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return
 	}
@@ -43,7 +51,7 @@ func (s *Store) Observe(name string, t time.Duration, v float64) {
 		ser = &series{}
 		s.series[name] = ser
 	}
-	ser.samples = append(ser.samples, Sample{T: t, V: v})
+	ser.samples = append(ser.samples, Sample{T: t, V: v, Key: key})
 	s.mu.Unlock()
 }
 

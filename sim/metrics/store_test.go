@@ -47,8 +47,8 @@ func TestSeries(t *testing.T) {
 	s.Observe("x", 3*time.Second, 30)
 	s.Observe("x", 1*time.Second, 10)
 	s.Observe("x", 3*time.Second, 31) // same T: stays after the first one observed
-	s.Observe("x", 2*time.Second, 20)
-	want := []Sample{{1 * time.Second, 10}, {2 * time.Second, 20}, {3 * time.Second, 30}, {3 * time.Second, 31}}
+	s.ObserveKey("x", "dev", 2*time.Second, 20)
+	want := []Sample{{1 * time.Second, 10, ""}, {2 * time.Second, 20, "dev"}, {3 * time.Second, 30, ""}, {3 * time.Second, 31, ""}}
 	got := s.Series("x")
 	if !slices.Equal(got, want) {
 		t.Fatalf("Series(x) = %v, want %v (sorted by T, stable)", got, want)

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // Link names a node's interface for link faults.
@@ -121,6 +122,9 @@ func (t *Topology) ChangeWAN(n *Live) (netip.Prefix, error) {
 	if err := defaultRoute(h, l, n.Via); err != nil {
 		return netip.Prefix{}, fmt.Errorf("%s: %w", n.Name, err)
 	}
+	if err := t.forgetNeighbor(n.Parent, old.Addr()); err != nil {
+		return netip.Prefix{}, fmt.Errorf("%s: %w", n.Name, err)
+	}
 	n.mu.Lock()
 	n.addr = np
 	n.mu.Unlock()
@@ -130,4 +134,33 @@ func (t *Topology) ChangeWAN(n *Live) (netip.Prefix, error) {
 		}
 	}
 	return np, nil
+}
+
+// forgetNeighbor drops the upstream node's neighbour (ARP) entry for a
+// released address, as the ISP's router does when the address goes back to
+// its pool: otherwise packets to the old address keep reaching the gateway
+// until the entry ages out, and a DNAT rule that does not match the
+// destination address (miniupnpd's) forwards them as if nothing changed.
+func (t *Topology) forgetNeighbor(parent string, a netip.Addr) error {
+	p := t.Node(parent)
+	if p == nil {
+		return nil
+	}
+	h, err := p.NS.Netlink()
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	neighs, err := h.NeighList(0, netlink.FAMILY_V4)
+	if err != nil {
+		return fmt.Errorf("%s: neighbours: %w", parent, err)
+	}
+	for _, nb := range neighs {
+		if ip, ok := netip.AddrFromSlice(nb.IP); ok && ip.Unmap() == a {
+			if err := h.NeighDel(&nb); err != nil && !errors.Is(err, unix.ENOENT) {
+				return fmt.Errorf("%s: forget %s: %w", parent, a, err)
+			}
+		}
+	}
+	return nil
 }

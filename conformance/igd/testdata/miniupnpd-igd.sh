@@ -19,6 +19,11 @@ table inet filter {
   chain postrouting_miniupnpd { }
 }
 NFT
+# Let what miniupnpd DNATs through boxlab's forward filter, as a router's
+# firewall does for its IGD (OpenWrt fw4: ct status dnat accept). The suite
+# does this too; a scenario's gateway_role exec has nobody else to.
+nft list chain ip boxlab forward | grep -q 'ct status dnat accept' ||
+	nft insert rule ip boxlab forward ct status dnat accept
 conf="$BOXLAB_STATE_DIR/miniupnpd.conf"
 cat >"$conf" <<CONF
 ext_ifname=$BOXLAB_WAN_IF

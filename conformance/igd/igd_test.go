@@ -37,10 +37,11 @@ func ssdpListen(l *home, node string, group bool) *net.UDPConn {
 	return c
 }
 
-// msearch sends an M-SEARCH for st from node and collects answers for 1.5 s.
+// msearch sends an M-SEARCH for st from node and collects answers for
+// 1.2 s (MX is 1).
 func msearch(l *home, node, st string) []string {
 	GinkgoHelper()
-	return msearchFor(l, node, st, 1500*time.Millisecond)
+	return msearchFor(l, node, st, 1200*time.Millisecond)
 }
 
 // msearchFor is msearch collecting answers for wait.
@@ -70,9 +71,9 @@ func header(msg, name string) string {
 	return ""
 }
 
-var _ = Describe("IGD SSDP (UDA 1.1 §1)", func() {
+var _ = Describe("IGD SSDP (UDA 1.1 §1)", Ordered, func() {
 	var l *home
-	BeforeEach(func() { l = newLab("linux", *igd.DefaultOptions()) })
+	BeforeAll(func() { l = newLab("linux", *igd.DefaultOptions()) }) // one lab: NOTIFY, which restarts the IGD, runs last
 
 	DescribeTable("answers an M-SEARCH with a LOCATION to its description",
 		func(st string, n int) {

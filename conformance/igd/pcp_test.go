@@ -327,7 +327,7 @@ var _ = It("scenarios/remap-pcp.yaml: NAT-PMP/PCP devices recover from WAN chang
 		GinkgoWriter.Printf("%s: measured %v, expected %v\n", a.Name, a.Measured, a.Expected)
 		Expect(a.Pass).To(BeTrue(), "%s: measured %v, expected %v (%s)", a.Name, a.Measured, a.Expected, a.Detail)
 	}
-	Expect(rep.Assertions).To(HaveLen(8))
+	Expect(rep.Assertions).To(HaveLen(9))
 })
 
 var _ = It("PCP THIRD_PARTY with pcp_third_party: a LAN host maps a port for another one (RFC 6887 §13.1; miniupnpd pcp_allow_thirdparty)", func() {

@@ -116,3 +116,21 @@ func TestAcked(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDialogues feeds arbitrary camera bytes, in two segments, to both
+// dialogues: bad input ends the dialogue with an event, never a panic.
+func FuzzDialogues(f *testing.F) {
+	f.Add([]byte("RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\nRTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Length: 3\r\n\r\nv=0"), 10)
+	ok, _ := camera.SDKFrame{Type: camera.SDKLoginOK, Seq: 1, Session: 5, Serial: "cam"}.Marshal()
+	f.Add(ok, 3)
+	f.Fuzz(func(t *testing.T, b []byte, cut int) {
+		cut = min(max(cut, 0), len(b))
+		for _, d := range []dialogue{&rtspDialogue{cam: "192.168.1.100:554"}, &sdkDialogue{user: "admin", password: "admin"}} {
+			d.request()
+			_, _, done := d.feed(b[:cut])
+			if !done {
+				d.feed(b[cut:])
+			}
+		}
+	})
+}

@@ -57,7 +57,7 @@ func BenchmarkRelayRoundTrip(b *testing.B) {
 		var err error
 		for range 20 {
 			c := Issue(o.Secret, id, time.Now().Add(time.Hour))
-			if a, err = Allocate(AllocateConfig{NS: n, Server: netip.AddrPortFrom(lo, uint16(o.Port)), Username: c.Username, Password: c.Password}); err == nil {
+			if a, err = Allocate(context.Background(), AllocateConfig{NS: n, Server: netip.AddrPortFrom(lo, uint16(o.Port)), Username: c.Username, Password: c.Password}); err == nil {
 				return a
 			}
 			time.Sleep(50 * time.Millisecond)

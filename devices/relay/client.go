@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -35,9 +36,9 @@ type AllocateConfig struct {
 
 // Allocate opens a UDP socket in c.NS and allocates a relayed address on
 // c.Server with long-term credentials (the realm is the one the server's
-// 401 names). It blocks for the Allocate
-// transaction (pion retransmits it, about 8 s in all when nothing answers).
-func Allocate(c AllocateConfig) (*Allocation, error) {
+// 401 names). It blocks for the Allocate transaction (pion retransmits it
+// when nothing answers) or until ctx ends.
+func Allocate(ctx context.Context, c AllocateConfig) (*Allocation, error) {
 	sock, err := c.NS.ListenUDP("udp4", &net.UDPAddr{})
 	if err != nil {
 		return nil, fmt.Errorf("turn client socket: %w", err)
@@ -61,7 +62,14 @@ func Allocate(c AllocateConfig) (*Allocation, error) {
 		sock.Close()
 		return nil, fmt.Errorf("turn client listen: %w", err)
 	}
+	stop := context.AfterFunc(ctx, func() { cl.Close(); sock.Close() }) // ends the transaction in flight
 	relayed, err := cl.Allocate()
+	if !stop() {
+		if err == nil {
+			relayed.Close()
+		}
+		return nil, fmt.Errorf("turn allocate on %v: %w", c.Server, ctx.Err())
+	}
 	if err != nil {
 		cl.Close()
 		sock.Close()

@@ -3,6 +3,7 @@ package relay
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -82,7 +83,7 @@ func TestRelayBetweenTwoAllocations(t *testing.T) {
 	})
 	srv := netip.AddrPortFrom(lo, 3478)
 	alloc := func(c Credentials) (*Allocation, error) {
-		return Allocate(AllocateConfig{NS: n, Server: srv, Username: c.Username, Password: c.Password, RTO: 50 * time.Millisecond})
+		return Allocate(context.Background(), AllocateConfig{NS: n, Server: srv, Username: c.Username, Password: c.Password, RTO: 50 * time.Millisecond})
 	}
 	var a *Allocation
 	var err error
@@ -157,3 +158,26 @@ func TestRelayBetweenTwoAllocations(t *testing.T) {
 }
 
 func netUDP(a netip.AddrPort) net.Addr { return net.UDPAddrFromAddrPort(a) }
+
+// TestAllocateStopsWithItsContext: a relay that never answers does not hold
+// the caller past its context.
+func TestAllocateStopsWithItsContext(t *testing.T) {
+	n := node(t)
+	mute, err := n.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mute.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	c := Issue("s", "a", time.Now().Add(time.Minute))
+	start := time.Now()
+	_, err = Allocate(ctx, AllocateConfig{NS: n, Server: mute.LocalAddr().(*net.UDPAddr).AddrPort(), Username: c.Username, Password: c.Password,
+		RTO: time.Second}) // pion alone would retransmit for minutes
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err %v; want the context's deadline", err)
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Fatalf("returned after %v", took)
+	}
+}

@@ -54,8 +54,20 @@ func (p *peer) relay(ctx context.Context, s *session) {
 		p.end(s, "punch timeout; relay grant does not unwrap")
 		return
 	}
-	alloc, err := relay.Allocate(relay.AllocateConfig{NS: p.env.NS, Server: r.grant.Public, Username: r.grant.User, Password: pw,
+	actx, cancel := context.WithCancel(ctx) // the allocation stops waiting when the session ends
+	defer cancel()
+	go func() {
+		select {
+		case <-s.done:
+			cancel()
+		case <-actx.Done():
+		}
+	}()
+	alloc, err := relay.Allocate(actx, relay.AllocateConfig{NS: p.env.NS, Server: r.grant.Public, Username: r.grant.User, Password: pw,
 		Log: p.env.Log, LogEvent: "peer.turn_log"})
+	if err != nil && (ctx.Err() != nil || ended(s)) {
+		return
+	}
 	if err != nil {
 		p.env.Log.Info("peer.relay_failed", "peer", s.peerID, "err", err.Error())
 		p.end(s, "punch timeout; relay allocation failed")

@@ -251,6 +251,12 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 	// A crash: nothing is flushed on the way out that was not committed
 	// already; writes still queued fail (never acknowledged).
 	db.stop()
+	// Requests in flight end at once (their writes now fail, their
+	// context is done); waiting for them (bounded) means no report is
+	// acknowledged or logged after Run returned: the server is down.
+	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	srv.Shutdown(sctx)
+	cancel()
 	srv.Close()
 	sl.Close()
 	cl.Close()

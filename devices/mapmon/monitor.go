@@ -2,9 +2,11 @@ package mapmon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"time"
 
@@ -165,6 +167,7 @@ func (m *Monitor) round(ctx context.Context, env *devices.Env, seq uint64) error
 	m.ping(pc, udp, seq)
 	err = env.Clock.Sleep(ctx, timeout/2)
 	if err == nil {
+		m.drain(env, pc, seq)
 		var again []*watched
 		m.mu.Lock()
 		for _, d := range udp {
@@ -181,8 +184,26 @@ func (m *Monitor) round(ctx context.Context, env *devices.Env, seq uint64) error
 	if err != nil {
 		return err
 	}
+	m.drain(env, pc, seq)
 	m.judge(env, seq)
 	return nil
+}
+
+// drain reads the answers already queued on the probe socket before a
+// verdict: on a loaded host the reader goroutine may not have run since
+// they arrived, and an answer that came in time but sat unread in the
+// socket buffer used to count as a failed mapping.
+func (m *Monitor) drain(env *devices.Env, pc *net.UDPConn, seq uint64) {
+	buf := make([]byte, 64)
+	pc.SetReadDeadline(time.Now().Add(2 * time.Millisecond))
+	defer pc.SetReadDeadline(time.Time{})
+	for {
+		n, from, err := pc.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			return
+		}
+		m.answer(env, buf[:n], from, seq)
+	}
 }
 
 // ping sends round seq's probe to each of ds, in paced batches.
@@ -270,27 +291,36 @@ func (m *Monitor) reports(env *devices.Env, c *net.UDPConn) {
 	}
 }
 
-// pongs reads the answers to round seq's probes; one that comes after the
-// round was judged is logged (mapmon.late_answer, after: since the probe).
+// pongs reads the answers to round seq's probes until the socket closes
+// (the next round's start).
 func (m *Monitor) pongs(env *devices.Env, c *net.UDPConn, round uint64) {
 	buf := make([]byte, 64)
 	for {
 		n, from, err := c.ReadFromUDPAddrPort(buf)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			continue // drain's deadline, cleared again
+		}
 		if err != nil {
 			return
 		}
-		seq, ok := ParsePong(buf[:n])
-		if !ok || seq != round {
-			continue
+		m.answer(env, buf[:n], from, round)
+	}
+}
+
+// answer records a PONG of round; one that comes after the round was
+// judged is logged (mapmon.late_answer, after: since the probe).
+func (m *Monitor) answer(env *devices.Env, b []byte, from netip.AddrPort, round uint64) {
+	seq, ok := ParsePong(b)
+	if !ok || seq != round {
+		return
+	}
+	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if d := m.byExt[from]; d != nil && d.probe == ProbeUDP {
+		if d.judged == seq && d.answered != seq {
+			env.Log.Info("mapmon.late_answer", "device", d.node, "after", env.Clock.Now()-d.sent)
 		}
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		m.mu.Lock()
-		if d := m.byExt[from]; d != nil && d.probe == ProbeUDP {
-			if d.judged == seq && d.answered != seq {
-				env.Log.Info("mapmon.late_answer", "device", d.node, "after", env.Clock.Now()-d.sent)
-			}
-			d.answered = max(d.answered, seq)
-		}
-		m.mu.Unlock()
+		d.answered = max(d.answered, seq)
 	}
 }

@@ -20,9 +20,13 @@
 // address is public, see Public), mapmon.probe (valid 1 or 0, the same
 // verdict as a state series for per-device assertions), mapmon.failure_detected,
 // mapmon.instruction (REMAP sent), mapmon.remapped (recovery: from the
-// failure's detection to the first valid probe). Only mappings probed in a
-// round are judged in it: one reported or moved after the round's probes
-// went out waits for the next round.
+// failure's detection to the first valid probe), mapmon.late_answer (a
+// PONG that came after its round's verdict; after: since the probe). Only
+// mappings probed in a round are judged in it: one reported or moved after
+// the round's probes went out waits for the next round. UDP probes go out
+// in paced batches, again at half the timeout to those not answered, and
+// the socket is drained before each verdict (answers that arrived in time
+// but were not read yet by a starved reader are not failures).
 //
 // The device side (role upnp-mapper) is in devices/stb. The monitor does
 // not authenticate reports (anyone on the internet may report any node)

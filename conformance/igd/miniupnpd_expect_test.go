@@ -25,3 +25,7 @@ var miniupnpdExpect = expectations{
 	// the bomb costs it nothing). It keeps answering afterwards.
 	"hostile-xml": `^an XML bomb \(DTD entities\) was answered as a success; a 64 KiB body of '<' was answered as a success$`,
 }
+
+// miniupnpdV1Expect is the same daemon with force_igd_desc_v1=yes (target
+// "miniupnpd IGDv1", run when BOXLAB_IGD_MINIUPNPD_V1 is set).
+var miniupnpdV1Expect = miniupnpdExpect

@@ -21,7 +21,8 @@ import (
 // The IGD under test. The requirement specs (requirements_test.go) run
 // against every target: boxlab's own igd (in process), Debian's miniupnpd
 // when it is installed (testdata/miniupnpd-igd.sh, an exec target like any
-// other), and the command in BOXLAB_IGD_UNDER_TEST when it is set.
+// other; with BOXLAB_IGD_MINIUPNPD_V1 set also its IGDv1 description), and
+// the command in BOXLAB_IGD_UNDER_TEST when it is set.
 //
 // The exec contract (BOXLAB_IGD_UNDER_TEST, README "Conformance of a real
 // IGD"): the value is a shell command line, run with sh -c inside the
@@ -70,6 +71,13 @@ func targets() []target {
 		ts = append(ts, target{name: "miniupnpd", v2: true, expect: miniupnpdExpect, start: func(l *home) {
 			l.startExec("sh " + testdata("miniupnpd-igd.sh"))
 		}})
+		// Its IGDv1 description (force_igd_desc_v1), on request: another
+		// 25 s that make test does not spend.
+		if os.Getenv("BOXLAB_IGD_MINIUPNPD_V1") != "" {
+			ts = append(ts, target{name: "miniupnpd IGDv1", expect: miniupnpdV1Expect, start: func(l *home) {
+				l.startExec("MINIUPNPD_V1=yes sh " + testdata("miniupnpd-igd.sh"))
+			}})
+		}
 	}
 	if cmd := os.Getenv(underTestEnv); cmd != "" {
 		ts = append(ts, target{name: underTestEnv, v2: true, start: func(l *home) { l.startExec(cmd) }})

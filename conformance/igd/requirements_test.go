@@ -324,7 +324,7 @@ var requirements = []requirement{
 			if _, code, err := l.trySOAP(boxN, "DeletePortMapping", "NewRemoteHost", "", "NewExternalPort", "43106", "NewProtocol", "UDP"); err != nil || code != 0 {
 				errs = append(errs, callErr("DeletePortMapping", code, err))
 			}
-			if l.inboundFrom(9106, boxN, 43106, netip.AddrPortFrom(l.wan(), 43106)) {
+			if l.passes(9106, boxN, 43106, netip.AddrPortFrom(l.wan(), 43106)) {
 				errs = append(errs, errors.New("a new flow still passes after the delete"))
 			}
 			if _, code, err := l.trySOAP(boxN, "DeletePortMapping", "NewRemoteHost", "", "NewExternalPort", "43106", "NewProtocol", "UDP"); code != 714 {
@@ -387,7 +387,7 @@ var requirements = []requirement{
 			if out, code, err := l.trySOAP(boxN, "GetSpecificPortMappingEntry", "NewRemoteHost", "", "NewExternalPort", "43109", "NewProtocol", "UDP"); code != 714 {
 				errs = append(errs, fmt.Errorf("3 s after a 2 s lease: %w (NewLeaseDuration %q)", callErr("GetSpecificPortMappingEntry", code, err), out["NewLeaseDuration"]))
 			}
-			if l.inboundFrom(9109, boxN, 43109, netip.AddrPortFrom(l.wan(), 43109)) {
+			if l.passes(9109, boxN, 43109, netip.AddrPortFrom(l.wan(), 43109)) {
 				errs = append(errs, errors.New("3 s after a 2 s lease a new flow still passes"))
 			}
 			return errors.Join(errs...)
@@ -525,7 +525,7 @@ var requirements = []requirement{
 			if _, code, err := l.trySOAP(boxN, "GetGenericPortMappingEntry", "NewPortMappingIndex", "0"); code != 713 {
 				errs = append(errs, fmt.Errorf("index 0 after the reboot: %w", callErr("GetGenericPortMappingEntry", code, err)))
 			}
-			if l.inboundFrom(9140, boxN, 43140, netip.AddrPortFrom(l.wan(), 43140)) {
+			if l.passes(9140, boxN, 43140, netip.AddrPortFrom(l.wan(), 43140)) {
 				errs = append(errs, errors.New("the mapping made before the reboot still forwards"))
 			}
 			defer l.del(boxN, "UDP", 43141)

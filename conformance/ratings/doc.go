@@ -22,8 +22,9 @@
 // any realm; users are the viewers' names, each with the password
 // ratings.DerivePassword(secret, user), the secret in
 // BOXLAB_RATINGS_SECRET), GET /guide (ratings.Guide JSON), boxlab's
-// content stream on the guide's stream_port (ratings.ParseStreamLine: the
-// server-stamped frames give every viewing its start and end), GET
+// content stream on the guide's stream_port (devices/ratings/stream.go: the
+// server-stamped frames give every viewing its start and end; STOP <ms>
+// ends it at the last frame the viewer received), GET
 // /viewings (its records, see ratings.ParseViewings) and optionally GET
 // /ratings (audience.Report); the control channel is optional (a
 // control_port of 0 in the guide). The exec environment also gives it

@@ -77,11 +77,13 @@ func (s *Server) serveStream(ctx context.Context, c net.Conn) {
 			return
 		}
 	}
-	stop := make(chan struct{})
+	stop := make(chan time.Duration, 1) // STOP's last frame received, -1 if not given
 	go func() {
-		if l, err := readLine(r); err == nil && l == "STOP" {
-			close(stop)
-			return
+		if l, err := readLine(r); err == nil {
+			if cmd, err := parseCommand(l); err == nil && cmd.verb == "STOP" {
+				stop <- cmd.until
+				return
+			}
 		}
 		c.Close() // anything else, or the viewer went away
 	}()
@@ -105,8 +107,10 @@ func abort(c net.Conn) {
 	}
 }
 
-// stream writes frames until stop (then END, and true) or the connection fails.
-func (s *Server) stream(ctx context.Context, c net.Conn, ss session, first time.Duration, stop chan struct{}) bool {
+// stream writes frames until stop (then END, and true) or the connection
+// fails. The viewing ends at the frame the STOP names if it is earlier than
+// the last frame sent (never before the session's first frame).
+func (s *Server) stream(ctx context.Context, c net.Conn, ss session, first time.Duration, stop chan time.Duration) bool {
 	frame := time.Duration(s.Options.Frame)
 	tick := s.env.Clock.NewTicker(frame)
 	defer tick.Stop()
@@ -132,8 +136,12 @@ func (s *Server) stream(ctx context.Context, c net.Conn, ss session, first time.
 		select {
 		case <-ctx.Done():
 			return false
-		case <-stop:
-			end, err := s.db.endSession(context.WithoutCancel(ctx), ss.id, last)
+		case until := <-stop:
+			stopAt := last
+			if until >= 0 {
+				stopAt = max(ss.first, min(last, until))
+			}
+			end, err := s.db.endSession(context.WithoutCancel(ctx), ss.id, stopAt)
 			if err != nil {
 				fmt.Fprintf(c, "ERR store: %v\n", err)
 				return false

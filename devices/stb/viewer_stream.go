@@ -91,7 +91,7 @@ func (r *viewerRun) watch(ctx context.Context, service string, dwell time.Durati
 		if !stopping && (time.Now().After(end) || r.done(ctx)) {
 			stopping = true
 			r.watching.set(ratings.PollAnswer{}) // leaving: no longer watching
-			if conn != nil && conn.send("STOP\n") != nil {
+			if conn != nil && conn.send(stopLine(v)) != nil {
 				conn.abort()
 				conn = nil
 			}
@@ -104,7 +104,7 @@ func (r *viewerRun) watch(ctx context.Context, service string, dwell time.Durati
 			if v.session != "" {
 				first = "RESUME " + v.session + "\n"
 				if stopping {
-					first += "STOP\n"
+					first += stopLine(v)
 				}
 			}
 			c, err := r.dialStream(ctx, first)
@@ -142,7 +142,7 @@ func (r *viewerRun) watch(ctx context.Context, service string, dwell time.Durati
 		case "FRAME":
 			r.frame(&v, line.Frame, stopping)
 		case "END":
-			if line.End != v.last {
+			if v.frames > 0 && line.End != v.last { // with no frame, a bare STOP ends at the server's last
 				r.env.Log.Info("stb.end_mismatch", "session", v.session, "end", line.End, "last_frame", v.last)
 			}
 			r.leave(v)
@@ -156,7 +156,19 @@ func (r *viewerRun) watch(ctx context.Context, service string, dwell time.Durati
 	}
 }
 
+// stopLine ends the viewing at the last frame received (a bare STOP if
+// none came).
+func stopLine(v viewing) string {
+	if v.frames == 0 {
+		return "STOP\n"
+	}
+	return ratings.StopLine(v.last)
+}
+
 func (r *viewerRun) frame(v *viewing, f ratings.Frame, stopping bool) {
+	if stopping {
+		return // sent before the server read our STOP: not part of the viewing
+	}
 	if v.frames == 0 {
 		v.first, v.program = f.At, f.Program
 	}

@@ -9,7 +9,8 @@
 // descriptors in helper processes (this program re-executed) that die with
 // it; this process copies one back with pidfd_getfd only to enter it. It
 // never changes the root namespace's links, routes or firewall; the only
-// root-namespace write is RaiseNeighbourLimits, which logs what it changes.
+// root-namespace writes are RaiseNeighbourLimits and RaiseNetdevBacklog,
+// which log what they change.
 //
 // It does not hold namespaces any other way (bind mounts outlive a killed
 // process; one thread per namespace would cost thousands of threads).

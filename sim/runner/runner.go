@@ -165,6 +165,12 @@ func (r *run) run(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	if n := len(plan.Nodes); n > 2000 {
+		// Every device's packets queue in one host-wide per-CPU backlog.
+		if err := ns.RaiseNetdevBacklog(r.log, min(2*n, 1<<16)); err != nil {
+			return err
+		}
+	}
 	if err := r.build(ctx, plan); err != nil {
 		return err
 	}

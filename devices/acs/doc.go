@@ -70,6 +70,7 @@
 // Not done: HTTPS (so Basic runs over plain HTTP, which TR-069 forbids
 // outside a lab), XMPP connection requests, the CWMP RPCs beyond
 // those above (AddObject, SetParameterAttributes, …: a CPE request of them
-// gets ACS fault 8000), persistent storage (PostgreSQL), message integrity on STUN responses,
-// the boxlab CLI front end of the operator API.
+// gets ACS fault 8000), persistent storage (PostgreSQL), message integrity on
+// STUN responses. The operator API's CLI front end is `boxlab acs`
+// (cmd/boxlab/acs.go).
 package acs

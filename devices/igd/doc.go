@@ -28,7 +28,13 @@
 // (SSDP discovery, description, SOAP calls, Delete; on 725 it retries with
 // a permanent lease, on 718 it tries the next port); PMPClient is its
 // NAT-PMP/PCP counterpart. Both are tested against Debian's miniupnpd
-// (conformance/igd). The device side of the remap loop (role upnp-mapper)
+// (conformance/igd). Client is ours rather than huin/goupnp's because
+// goupnp opens its SSDP sockets on every interface of the calling thread's
+// namespace and fetches descriptions through a package-level http.Client,
+// while thousands of devices here each need their own namespace's sockets,
+// repeated M-SEARCH while a gateway boots, and 718/725 handling; goupnp is
+// instead a real peer of our IGD server in conformance/igd (goupnp_test.go),
+// beside Debian's upnpc. The device side of the remap loop (role upnp-mapper)
 // is in devices/stb, the mapping monitor (role mapmon) in devices/mapmon.
 // The server logs igd.lease_expired (with late, the sweep delay) when a
 // UPnP lease it granted has run out unrenewed (from its own table: it does

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/boxlab/boxlab/conformance/lab"
 )
 
 // rule is one requirement a scenario asserts; the spec of the same name
@@ -134,16 +136,16 @@ var _ = Describe("Camera under test answers a trigger packet the way the platfor
 				continue
 			}
 			Describe(cand.name+", "+c.typ, Ordered, ContinueOnFailure, func() {
-				var o *outcome
+				var o *lab.Outcome
 				BeforeAll(func() {
 					argv, why := cand.argv()
 					if argv == nil {
 						Skip(why)
 					}
-					o = run(c.typ, scenarioFor(c, argv))
+					o = lab.RunOutcome(c.typ, scenarioFor(c, argv))
 				})
 				for _, r := range c.rules {
-					It(r.name, func() { o.rule(r.name) })
+					It(r.name, func() { o.Rule(r.name) })
 				}
 			})
 		}
@@ -187,9 +189,9 @@ var _ = Describe("The rules tell a faulty camera apart", Ordered, func() {
 		}
 		ignore := append(append([]string(nil), argv[:len(argv)-1]...), "{ignore_rport: true}")
 		src := strings.NewReplacer("HONOUR", yamlList(argv), "IGNORE", yamlList(ignore)).Replace(rportControl)
-		o := run("rport-control", src)
-		o.rule("honoured")
-		o.rule("ignored")
-		o.rule("ignored camera answered")
+		o := lab.RunOutcome("rport-control", src)
+		o.Rule("honoured")
+		o.Rule("ignored")
+		o.Rule("ignored camera answered")
 	})
 })

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/boxlab/boxlab/conformance/lab"
 	. "github.com/onsi/gomega"
 )
 
@@ -110,21 +112,21 @@ topology:
 }
 
 var _ = Describe("Platform under test, exercised by boxlab's triggers and cameras", Ordered, ContinueOnFailure, func() {
-	var o *outcome
+	var o *lab.Outcome
 	argv, types, why := underTest()
 	BeforeAll(func() {
 		if argv == nil {
 			Skip(why)
 		}
 		src, _ := scenarioFor(argv, types)
-		o = run("platform", src)
+		o = lab.RunOutcome("platform", src)
 	})
 	if argv == nil {
 		argv, types = []string{"platform"}, []string{"sip", "rtsp", "sdk"} // name the specs that are skipped
 	}
 	_, rules := scenarioFor(argv, types)
 	for _, r := range rules {
-		It(r.name, func() { o.rule(r.name) })
+		It(r.name, func() { o.Rule(r.name) })
 	}
 })
 
@@ -142,13 +144,13 @@ var _ = Describe("The rules tell a faulty platform apart", Ordered, func() {
 		}
 		argv[len(argv)-1] = "{keepalive: 0s, timeout: 2s, retries: 3}"
 		src, _ := scenarioFor(argv, []string{"sip"})
-		o := run("platform-no-keepalive", src)
-		for _, a := range o.rep.Assertions {
+		o := lab.RunOutcome("platform-no-keepalive", src)
+		for _, a := range o.Report.Assertions {
 			if strings.HasPrefix(a.Name, "seed 002 S10:") {
 				GinkgoWriter.Printf("%-5v %s: measured %s, expected %s\n", a.Pass, a.Name, a.Measured, a.Expected)
 				Expect(a.Pass).To(BeFalse(), "%s passed without keepalives: measured %s", a.Name, a.Measured)
 			}
 		}
-		o.rule("seed 002 S1/S2: a trigger with the right credentials is registered (OK)")
+		o.Rule("seed 002 S1/S2: a trigger with the right credentials is registered (OK)")
 	})
 })

@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+
+	"github.com/boxlab/boxlab/devices/httpauth/internal/httpsyntax"
 )
 
 // ParseBasic reads the credentials of an `Authorization: Basic <token68>`
@@ -15,7 +17,7 @@ func ParseBasic(h string) (user, pass string, err error) {
 	}
 	scheme, tok, ok := strings.Cut(strings.TrimLeft(h, " \t"), " ")
 	if !ok || !strings.EqualFold(scheme, "Basic") {
-		return "", "", fmt.Errorf("httpauth: want `Basic <credentials>`; got %q", clip(h))
+		return "", "", fmt.Errorf("httpauth: want `Basic <credentials>`; got %q", httpsyntax.Clip(h))
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.Trim(tok, " \t"))
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/boxlab/boxlab/devices/httpauth/internal/httpsyntax"
 )
 
 // maxHeader bounds a WWW-Authenticate or Authorization value we parse.
@@ -38,14 +40,14 @@ func ParseChallenges(h string) ([]RawChallenge, error) {
 			continue // RFC 7230 §7: empty list elements are ignored
 		}
 		if scheme, starts := schemeOf(e); starts {
-			if !isToken(scheme) {
-				return nil, fmt.Errorf("httpauth: bad scheme %q", clip(scheme))
+			if !httpsyntax.IsToken(scheme) {
+				return nil, fmt.Errorf("httpauth: bad scheme %q", httpsyntax.Clip(scheme))
 			}
 			out = append(out, RawChallenge{Scheme: scheme, Text: e})
 			continue
 		}
 		if len(out) == 0 {
-			return nil, fmt.Errorf("httpauth: parameter %q before any scheme", clip(e))
+			return nil, fmt.Errorf("httpauth: parameter %q before any scheme", httpsyntax.Clip(e))
 		}
 		last := &out[len(out)-1]
 		sep := ", "
@@ -95,24 +97,4 @@ func splitTop(h string) ([]string, error) {
 		return nil, errors.New("httpauth: unterminated quoted string")
 	}
 	return append(out, strings.Trim(h[start:], " \t")), nil
-}
-
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "..."
-	}
-	return s
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/boxlab/boxlab/devices/httpauth/digest"
+	"github.com/boxlab/boxlab/devices/httpauth/internal/httpsyntax"
 )
 
 // Scheme is the authentication a server demands.
@@ -70,7 +71,7 @@ func (g *Guard) checkBasic(authorization string) (string, error) {
 		return "", digest.ErrMissing
 	}
 	if scheme, _, _ := strings.Cut(strings.TrimLeft(authorization, " \t"), " "); !strings.EqualFold(scheme, "Basic") {
-		return "", fmt.Errorf("%w: scheme %q", digest.ErrMissing, clip(scheme))
+		return "", fmt.Errorf("%w: scheme %q", digest.ErrMissing, httpsyntax.Clip(scheme))
 	}
 	user, pass, err := ParseBasic(authorization)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,33 +15,11 @@ import (
 	"github.com/boxlab/boxlab/devices"
 	"github.com/boxlab/boxlab/sim/clock"
 	"github.com/boxlab/boxlab/sim/ns"
+	"github.com/boxlab/boxlab/sim/ns/nstest"
 )
 
 // node makes a namespace with lo up.
-func node(t testing.TB) *ns.NS {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for a network namespace")
-	}
-	n, err := ns.Create("", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	h, err := n.Netlink()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	lo, err := h.LinkByName("lo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.LinkSetUp(lo); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
+func node(t testing.TB) *ns.NS { return nstest.Loopback(t) }
 
 type syncBuf struct {
 	mu sync.Mutex

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,32 +15,13 @@ import (
 	"github.com/boxlab/boxlab/devices"
 	"github.com/boxlab/boxlab/devices/echo"
 	"github.com/boxlab/boxlab/sim/ns"
+	"github.com/boxlab/boxlab/sim/ns/nstest"
 )
 
 // loNS is a fresh namespace with lo up; the test's devices live there, never
 // in the host's namespace.
 func loNS(t *testing.T) (*ns.NS, string) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root (network namespaces)")
-	}
-	n, err := ns.Create("", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	h, err := n.Netlink()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	lo, err := h.LinkByName("lo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.LinkSetUp(lo); err != nil {
-		t.Fatal(err)
-	}
+	n := nstest.Loopback(t)
 	return n, fmt.Sprintf("/proc/self/fd/%d", n.Fd())
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,34 +13,12 @@ import (
 	"github.com/boxlab/boxlab/nat/discover"
 	"github.com/boxlab/boxlab/sim/clock"
 	"github.com/boxlab/boxlab/sim/ns"
+	"github.com/boxlab/boxlab/sim/ns/nstest"
 	"github.com/boxlab/boxlab/sim/scenario"
 )
 
-// node makes a namespace with lo up: 127.0.0.1 and 127.0.0.2 are both local.
-func node(t *testing.T) *ns.NS {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for a network namespace")
-	}
-	n, err := ns.Create("", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	h, err := n.Netlink()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	lo, err := h.LinkByName("lo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.LinkSetUp(lo); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
+// node makes a namespace with lo up.
+func node(t testing.TB) *ns.NS { return nstest.Loopback(t) }
 
 func env(n *ns.NS, log *bytes.Buffer, addrs ...netip.Addr) *devices.Env {
 	e := &devices.Env{Node: "stun", NS: n, Addrs: addrs, Clock: clock.New(1),

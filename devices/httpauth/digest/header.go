@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/boxlab/boxlab/devices/httpauth/internal/httpsyntax"
 )
 
 // maxHeader bounds a WWW-Authenticate or Authorization value we parse.
@@ -33,11 +35,11 @@ func ParseHeader(h string) (scheme string, p Params, err error) {
 		}
 		eq := strings.IndexByte(rest, '=')
 		if eq <= 0 {
-			return "", nil, fmt.Errorf("digest: want name=value; got %q", clip(rest))
+			return "", nil, fmt.Errorf("digest: want name=value; got %q", httpsyntax.Clip(rest))
 		}
 		name := strings.ToLower(strings.TrimRight(rest[:eq], " \t"))
-		if !isToken(name) {
-			return "", nil, fmt.Errorf("digest: bad parameter name %q", clip(name))
+		if !httpsyntax.IsToken(name) {
+			return "", nil, fmt.Errorf("digest: bad parameter name %q", httpsyntax.Clip(name))
 		}
 		rest = strings.TrimLeft(rest[eq+1:], " \t")
 		var val string
@@ -52,7 +54,7 @@ func ParseHeader(h string) (scheme string, p Params, err error) {
 				end = len(rest)
 			}
 			val, rest = rest[:end], rest[end:]
-			if val == "" || !isToken(val) {
+			if val == "" || !httpsyntax.IsToken(val) {
 				return "", nil, fmt.Errorf("digest: parameter %s: want a token or a quoted string", name)
 			}
 		}
@@ -65,7 +67,7 @@ func ParseHeader(h string) (scheme string, p Params, err error) {
 			break
 		}
 		if rest[0] != ',' {
-			return "", nil, fmt.Errorf("digest: want ',' between parameters; got %q", clip(rest))
+			return "", nil, fmt.Errorf("digest: want ',' between parameters; got %q", httpsyntax.Clip(rest))
 		}
 		rest = rest[1:]
 	}
@@ -92,26 +94,6 @@ func quoted(s string) (val, rest string, err error) {
 		}
 	}
 	return "", "", errors.New("digest: unterminated quoted string")
-}
-
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "..."
-	}
-	return s
 }
 
 // quote renders s as a quoted-string.

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/boxlab/boxlab/devices/httpauth/internal/httpsyntax"
 )
 
 // Why a request was refused. Every error Check returns wraps one of these.
@@ -106,7 +108,7 @@ func (s *Server) Check(method, uri, authorization string) (string, error) {
 		return "", ErrMissing
 	}
 	if scheme, _, _ := strings.Cut(strings.TrimLeft(authorization, " \t"), " "); !strings.EqualFold(scheme, "Digest") {
-		return "", fmt.Errorf("%w: scheme %q", ErrMissing, clip(scheme))
+		return "", fmt.Errorf("%w: scheme %q", ErrMissing, httpsyntax.Clip(scheme))
 	}
 	_, p, err := ParseHeader(authorization)
 	if err != nil {

@@ -110,10 +110,11 @@ func (s *Server) authStats() []any {
 }
 
 // Finish logs the authentication counters at the end of the run
-// (acs.auth_stats: auth_fail, auth_fail_<reason>), so assertions see them.
+// (acs.auth_stats: auth_fail, auth_fail_<reason>, tls_fail: failed TLS
+// handshakes), so assertions see them.
 func (s *Server) Finish(_ context.Context, env *devices.Env) error {
 	s.mu.Lock()
-	attrs := s.authStats()
+	attrs := append(s.authStats(), "tls_fail", float64(s.tlsFails))
 	s.mu.Unlock()
 	env.Log.Info("acs.auth_stats", attrs...)
 	return nil

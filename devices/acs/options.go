@@ -42,6 +42,11 @@ type Options struct {
 	AuthSecret       string               `yaml:"auth_secret"`        // a CPE's password is CPEPassword(auth_secret, its username) unless auth_users names it; "" = auth_users only; default boxlab
 	AuthUsers        map[string]string    `yaml:"auth_users"`         // username → password of CPEs (a username is the serial number or OUI-ProductClass-SerialNumber)
 	NonceTTL         scenario.Duration    `yaml:"nonce_ttl"`          // a Digest nonce is good this long; default 5m
+	TLS              bool                 `yaml:"tls"`                // serve CWMP (and the operator API) over TLS 1.2+ on http_port (conventionally 7548); default false
+	CertFile         string               `yaml:"cert_file"`          // with tls: the server certificate chain (PEM); default a per-run CA and a certificate for the ACS's addresses
+	KeyFile          string               `yaml:"key_file"`           // with cert_file: its private key (PEM)
+	CAFile           string               `yaml:"ca_file"`            // with cert_file: the CA that signed it (PEM), written out as <node>-ca.pem and trusted for client certificates
+	ClientCert       ClientCertMode       `yaml:"client_cert"`        // with tls: none (default), request (verified if given), require (a certificate from the CA or no session)
 	CRTransport      string               `yaml:"connection_request"` // auto (default: TCP to the ConnectionRequestURL when the device is not behind NAT, else UDP), udp, tcp
 	Commands         *Operator            `yaml:"commands"`           // built-in operator; none by default
 	Attacker         *Attacker            `yaml:"attacker"`           // built-in on-path attacker; none by default
@@ -76,7 +81,7 @@ type Attacker struct {
 func DefaultOptions() *Options {
 	return &Options{HTTPPort: 7547, STUNPort: 3478, Period: dur(20 * time.Second), Missed: 3, RequireIntegrity: true,
 		Copies: 3, Retry: dur(5 * time.Second), MaxRetry: dur(20 * time.Second), Attempts: 4, TTL: dur(60 * time.Second),
-		Auth: httpauth.None, AuthSecret: DefaultSecret, NonceTTL: dur(5 * time.Minute), CRTransport: "auto"}
+		Auth: httpauth.None, AuthSecret: DefaultSecret, NonceTTL: dur(5 * time.Minute), CRTransport: "auto", ClientCert: ClientCertNone}
 }
 
 func dur(d time.Duration) scenario.Duration { return scenario.Duration(d) }
@@ -112,6 +117,7 @@ func (o *Options) Check(*scenario.Scenario) []scenario.FieldError {
 	if o.Auth != httpauth.None && o.AuthSecret == "" && len(o.AuthUsers) == 0 {
 		add("auth_secret", "with auth %s, want a secret or auth_users (no CPE could log in)", o.Auth)
 	}
+	errs = append(errs, o.checkTLS()...)
 	if o.CRTransport != "auto" && o.CRTransport != "udp" && o.CRTransport != "tcp" {
 		add("connection_request", "want one of auto, udp, tcp; got %q", o.CRTransport)
 	}

@@ -39,6 +39,7 @@ type Server struct {
 
 	guard     *httpauth.Guard
 	authFails map[string]int // refused credentials by reason
+	tlsFails  int            // failed TLS handshakes
 	crClient  *http.Client   // TCP connection requests (TR-069 §3.2.2)
 	bg        sync.WaitGroup // TCP connection requests and attacks in flight
 }
@@ -97,7 +98,13 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 	if err != nil {
 		return fmt.Errorf("acs http listen: %w", err)
 	}
-	hs := &http.Server{Handler: s.handler(), ReadHeaderTimeout: 5 * time.Second}
+	if o.TLS {
+		if l, err = s.listenTLS(l); err != nil {
+			return err
+		}
+	}
+	s.warnInsecure()
+	hs := &http.Server{Handler: s.handler(), ReadHeaderTimeout: 5 * time.Second, ErrorLog: s.errorLog()}
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() { defer wg.Done(); hs.Serve(l) }()
@@ -111,7 +118,7 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 	s.mu.Lock()
 	cnt := s.queue.Counts()
 	env.Log.Info("acs.stats", append([]any{"devices", len(s.devs), "online", s.tracker.Count(), "done", cnt[Done],
-		"failed", cnt[Failed], "expired", cnt[Expired], "pending", cnt[Queued] + cnt[Sent] + cnt[Fetched]}, s.authStats()...)...)
+		"failed", cnt[Failed], "expired", cnt[Expired], "pending", cnt[Queued] + cnt[Sent] + cnt[Fetched], "tls_fail", float64(s.tlsFails)}, s.authStats()...)...)
 	s.mu.Unlock()
 	return nil
 }

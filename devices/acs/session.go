@@ -283,7 +283,7 @@ func (s *Server) next(w http.ResponseWriter, sess *session) {
 }
 
 func (s *Server) firmwareURL() string {
-	return fmt.Sprintf("http://%s/firmware/stb-2.0.bin", netip.AddrPortFrom(s.env.Addr, uint16(s.Options.HTTPPort)))
+	return fmt.Sprintf("%s://%s/firmware/stb-2.0.bin", s.scheme(), netip.AddrPortFrom(s.env.Addr, uint16(s.Options.HTTPPort)))
 }
 
 // commandRPC is the RPC that carries a job; its CommandKey is the job id.

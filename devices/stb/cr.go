@@ -254,6 +254,7 @@ func (l *kaLife) post(ctx context.Context, c *http.Client, soap bool, body []byt
 	}
 	resp, err := c.Do(req)
 	if err != nil {
+		l.tlsRefused(err)
 		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
@@ -286,7 +287,7 @@ func (l *kaLife) rpc(m cwmp.Message, res *sessionResult) cwmp.Message {
 		l.box.rebootKey = m.CommandKey
 		return &cwmp.RebootResponse{}
 	case *cwmp.Download:
-		if !strings.HasPrefix(m.URL, "http://") {
+		if !strings.HasPrefix(m.URL, "http://") && !(strings.HasPrefix(m.URL, "https://") && l.box.Options.ACSScheme == "https") {
 			return cwmp.NewFault(cwmp.FaultUnsupportedProtocol)
 		}
 		res.download = m

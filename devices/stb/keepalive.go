@@ -90,12 +90,18 @@ type KeepaliveOptions struct {
 	CRAuth        httpauth.Scheme `yaml:"cr_auth"`        // their authentication: digest (default), basic, none (as genieacs-sim)
 	CRUsername    string          `yaml:"cr_username"`    // factory ConnectionRequestUsername, until the ACS sets one; default none
 	CRPassword    string          `yaml:"cr_password"`    // factory ConnectionRequestPassword, until the ACS sets one
+
+	ACSScheme    string `yaml:"acs_scheme"`     // http (default) or https: TLS 1.2+, the ACS's certificate checked against the trust anchor and the URL's host
+	CAFile       string `yaml:"ca_file"`        // with https: the trust anchor (PEM), e.g. the run's <acs>-ca.pem; default the CA the run's acs publishes
+	CertFile     string `yaml:"cert_file"`      // with https: the client certificate (PEM) shown when the ACS asks; default one issued by the run's CA to the serial number
+	KeyFile      string `yaml:"key_file"`       // with cert_file: its key (PEM)
+	TLSForeignCA bool   `yaml:"tls_foreign_ca"` // variant: trust a CA of the box's own, not the ACS's: it must refuse the ACS's certificate and never come online
 }
 
 // DefaultKeepaliveOptions are the defaults.
 func DefaultKeepaliveOptions() *KeepaliveOptions {
 	return &KeepaliveOptions{ACSPort: 7547, ACSPath: "/", Root: cwmp.RootTR181, CRPort: 7547, Dialect: "rfc3489", CRBSpace: true, Integrity: "on-challenge",
-		Jitter: 0.1, RebootTime: scenario.Duration(5 * time.Second), ACSSecret: acs.DefaultSecret, TCPCR: true, CRAuth: httpauth.Digest}
+		Jitter: 0.1, RebootTime: scenario.Duration(5 * time.Second), ACSSecret: acs.DefaultSecret, TCPCR: true, CRAuth: httpauth.Digest, ACSScheme: "http"}
 }
 
 // Check validates the options.
@@ -131,6 +137,15 @@ func (o *KeepaliveOptions) Check(s *scenario.Scenario) []scenario.FieldError {
 	}
 	if o.Jitter < 0 || o.Jitter > 1 {
 		add("jitter", "want 0..1; got %v", o.Jitter)
+	}
+	if o.ACSScheme != "http" && o.ACSScheme != "https" {
+		add("acs_scheme", "want http or https; got %q", o.ACSScheme)
+	}
+	if o.ACSScheme != "https" && (o.CAFile != "" || o.CertFile != "" || o.TLSForeignCA) {
+		add("acs_scheme", "ca_file, cert_file and tls_foreign_ca need acs_scheme: https")
+	}
+	if (o.CertFile == "") != (o.KeyFile == "") {
+		add("cert_file", "want cert_file and key_file together")
 	}
 	if !o.CRAuth.Valid() {
 		add("cr_auth", "want one of none, basic, digest; got %q", o.CRAuth)
@@ -242,9 +257,12 @@ func (l *kaLife) run(parent context.Context) error {
 		return fmt.Errorf("stb: no server %q", o.ACS)
 	}
 	l.acsHost = acsAddr
-	l.acsURL = "http://" + netip.AddrPortFrom(acsAddr, uint16(o.ACSPort)).String() + o.ACSPath
-	l.client = &http.Transport{DialContext: l.env.NS.DialContext, MaxIdleConnsPerHost: 1, IdleConnTimeout: 10 * time.Second}
-	defer l.client.CloseIdleConnections()
+	l.acsURL = o.ACSScheme + "://" + netip.AddrPortFrom(acsAddr, uint16(o.ACSPort)).String() + o.ACSPath
+	defer func() {
+		if l.client != nil {
+			l.client.CloseIdleConnections()
+		}
+	}()
 	l.m = l.box.model
 	local := netip.AddrPortFrom(l.env.Addr, uint16(o.CRPort))
 	l.m.set("ManagementServer.URL", l.acsURL)
@@ -302,7 +320,14 @@ func (l *kaLife) report(ctx context.Context) error {
 		if k := l.box.rebootKey; k != "" {
 			events = append(events, cwmp.Event{Code: cwmp.EventMReboot, CommandKey: k})
 		}
-		res, err := l.session(ctx, events, nil)
+		var res sessionResult
+		var err error
+		if l.client == nil {
+			l.client, err = l.transport()
+		}
+		if err == nil {
+			res, err = l.session(ctx, events, nil)
+		}
 		if err == nil {
 			l.box.bootstrapped, l.box.rebootKey = true, ""
 			l.env.Log.Info("stb.booted", "after", l.env.Clock.Now()-l.boot, "stun_enabled", isTrue(l.m.get("ManagementServer.STUNEnable")))

@@ -26,9 +26,15 @@ import (
 
 // startACSWith runs the acs role with options o in the acs node's namespace.
 func startACSWith(topo *topology.Topology, ev *events, o acs.Options) netip.Addr {
+	return startACSIn(topo, ev, o, "")
+}
+
+// startACSIn is startACSWith with dir as the output folder (where a TLS
+// ACS writes acs-ca.pem).
+func startACSIn(topo *topology.Topology, ev *events, o acs.Options, dir string) netip.Addr {
 	n := topo.Node("acs")
 	addr := lab.Addr(topo, "acs")
-	env := &devices.Env{Node: "acs", NS: n.NS, Addr: addr, Addrs: []netip.Addr{addr}, Clock: clock.New(1),
+	env := &devices.Env{Node: "acs", NS: n.NS, Addr: addr, Addrs: []netip.Addr{addr}, Clock: clock.New(1), OutDir: dir,
 		Log: slog.New(ev), Rand: rand.New(rand.NewPCG(1, 1)),
 		Server: func(string) (netip.Addr, bool) { return addr, true }, Public: func() netip.Addr { return addr }}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -35,6 +35,18 @@
 // source port and G.2.1.4 signature, bad input, offline after silence) and boxlab's stb role checks every sender variant
 // (RFC 3489/5389, CRB without its space, TR-098 root, MI from the first
 // request); a per-rule PASS/FAIL table is printed at the end.
+//
+// HTTPS (tls_test.go, TR-069 §3.4) with curl as the client against
+// boxlab's acs with tls: true: the CA the ACS writes to its output folder
+// (<node>-ca.pem, acs-ca.pem here) is what curl --cacert trusts; without it
+// curl refuses the certificate (exit 60) and the ACS counts the failed
+// handshake; with client_cert require only curl --cert <node>-client.pem
+// gets a session (Basic over TLS); Basic over plain HTTP is flagged once
+// (acs.auth_insecure); keepalive-tls.yaml runs boxlab's STBs over HTTPS. A
+// vendor's ACS under test with TLS must serve https://$BOXLAB_ADDR:<port>/
+// with a certificate naming $BOXLAB_ADDR and put its CA certificate where
+// the CPEs are told to look (boxlab's stb: its ca_file option); the exec
+// specs here drive it over plain HTTP.
 package acs_test
 
 import (

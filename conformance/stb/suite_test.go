@@ -25,6 +25,18 @@
 // old ts, repeated id, forged signature, wrong username), a Download, a
 // Reboot and a WAN address change (BINDING-CHANGE); a per-rule
 // PASS/FAIL table is printed at the end (junit: one test case per rule).
+//
+// HTTPS (tls_test.go, TR-069 §3.4): boxlab's ACS serves CWMP over TLS on
+// 7548 with a certificate from its own CA for its address (IP SAN), asking
+// for, not requiring, a client certificate. The CPE under test runs with
+// BOXLAB_ACS_CA, the path of that CA's certificate (PEM; in a scenario run
+// the same file is <output folder>/acs-ca.pem, the exec program's working
+// directory): first with a foreign CA in that variable, when it must abort
+// every handshake and no Inform may get through, then with the ACS's, when
+// it must boot at https://$BOXLAB_SERVER_ACS:7548/ and come online. Its
+// command line is BOXLAB_STB_TLS_UNDER_TEST (default: boxlab device stb
+// --options "{acs: acs, acs_port: 7548, acs_scheme: https, ca_file:
+// $BOXLAB_ACS_CA}").
 package stb_test
 
 import (

@@ -41,6 +41,20 @@
 //     devices/httpauth), checked before anything is read or changed; the
 //     password is CPEPassword(auth_secret, username) or auth_users'; the
 //     username must be the Inform's device. Refusals are counted by reason.
+//   - HTTPS (tls.go, pki.go; TR-069 §3.4): `tls: true` serves CWMP and the
+//     operator API over TLS 1.2+ only, on http_port (conventionally 7548,
+//     set it: the default stays 7547); the ACS URL becomes https://. The
+//     certificate comes from a per-run CA made in memory (ECDSA P-256; the
+//     server certificate names the ACS's addresses as IP SANs, since the ACS
+//     URL's host is an address), or from a vendor's cert_file/key_file/
+//     ca_file. The CA is written to <OutDir>/<node>-ca.pem (acs-ca.pem for a
+//     server named acs: what curl --cacert and an exec CPE agent trust) and
+//     posted on Env.Truth (TLSTopic) for in-process CPEs. `client_cert:
+//     request|require` verifies CPE certificates against the CA; devices get
+//     theirs from the run's CA (PKI.Issue, CommonName = serial number), and
+//     external clients <node>-client.pem/-client-key.pem. Failed handshakes
+//     are logged and counted; Basic over plain HTTP (which TR-069 forbids)
+//     still works but is flagged once (acs.auth_insecure).
 //   - TCP connection requests (crtcp.go, TR-069 §3.2.2): a GET of the
 //     ConnectionRequestURL answering the CPE's Digest challenge, for devices
 //     not behind NAT (connection_request: auto) or all (tcp).
@@ -65,10 +79,15 @@
 // identity), acs.auth_stats (at the end: auth_fail, auth_fail_<reason>),
 // acs.cr_sent (transport udp or tcp), acs.tcp_cr_answered,
 // acs.tcp_cr_refused (status), acs.tcp_cr_error, acs.attack_refused and
-// acs.attack_accepted (status of the attacker's TCP requests: an oracle).
+// acs.attack_accepted (status of the attacker's TCP requests: an oracle),
+// acs.tls (ca, client_cert), acs.tls_error (a failed TLS handshake; the
+// count is tls_fail in acs.auth_stats and acs.stats), acs.http_error,
+// acs.auth_insecure (Basic without TLS, once).
 //
-// Not done: HTTPS (so Basic runs over plain HTTP, which TR-069 forbids
-// outside a lab), XMPP connection requests, the CWMP RPCs beyond
+// Not done: certificate revocation (CRL/OCSP) and renewal, binding a client
+// certificate's CommonName to the authenticated device (any certificate of
+// the CA is accepted for any device), TLS on TCP connection requests (the
+// CPE's ConnectionRequestURL stays http://), XMPP connection requests, the CWMP RPCs beyond
 // those above (AddObject, SetParameterAttributes, …: a CPE request of them
 // gets ACS fault 8000), persistent storage (PostgreSQL), message integrity on
 // STUN responses. The operator API's CLI front end is `boxlab acs`

@@ -11,7 +11,9 @@
 // sends its RPCs (GetParameterValues, SetParameterValues, Reboot, Download)
 // (every POST answers the ACS's 401 with ManagementServer.Username/Password,
 // Digest preferred over Basic; wrong_password makes a box the ACS must
-// refuse; cr_tcp.go serves TCP connection requests with Digest)
+// refuse; cr_tcp.go serves TCP connection requests with Digest; with
+// acs_scheme https the sessions run over TLS with the ACS's certificate
+// checked, tls.go)
 // and the box answers each; a new mapped address is reported by an Inform
 // "4 VALUE CHANGE"; a reboot really restarts the box (new boot, new
 // sockets, then Inform "1 BOOT" + "M Reboot").
@@ -28,7 +30,9 @@
 // stb.forged_accepted (an attacker's request got through: a test oracle),
 // stb.reboot, stb.error, stb.auth_challenged (scheme), stb.auth_refused
 // (status), stb.tcp_cr_challenged, stb.tcp_cr_rejected (reason),
-// stb.tcp_cr_throttled, stb.tcp_cr_accepted.
+// stb.tcp_cr_throttled, stb.tcp_cr_accepted, stb.tls_refused (reason:
+// unknown_authority, wrong_host, invalid; the ACS's certificate did not
+// verify: tls.go).
 
 package stb
 

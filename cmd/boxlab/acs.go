@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -26,6 +28,37 @@ type acsAPI struct {
 	run, server string
 	port        int
 	asJSON      bool
+	caFile      string // an acs with tls: true: its CA (the run's <server>-ca.pem); https when set
+	certFile    string // with client_cert require: the client certificate (the run's <server>-client.pem)
+	keyFile     string
+}
+
+// transport is the HTTP transport through n: TLS checked against caFile
+// when it is set.
+func (a *acsAPI) transport(n *ns.NS) (*http.Transport, string, error) {
+	t := &http.Transport{
+		DialContext: func(ctx context.Context, nw, addr string) (net.Conn, error) { return n.DialContext(ctx, nw, addr) },
+	}
+	if a.caFile == "" {
+		return t, "http", nil
+	}
+	b, err := os.ReadFile(a.caFile)
+	if err != nil {
+		return nil, "", fmt.Errorf("--cacert: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, "", fmt.Errorf("--cacert %s: no PEM certificate", a.caFile)
+	}
+	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
+	if a.certFile != "" {
+		c, err := tls.LoadX509KeyPair(a.certFile, a.keyFile)
+		if err != nil {
+			return nil, "", fmt.Errorf("--cert: %w", err)
+		}
+		t.TLSClientConfig.Certificates = []tls.Certificate{c}
+	}
+	return t, "https", nil
 }
 
 func (a *acsAPI) do(method, path string, body any, out any) error {
@@ -38,9 +71,11 @@ func (a *acsAPI) do(method, path string, body any, out any) error {
 		return err
 	}
 	defer n.Close()
-	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, nw, addr string) (net.Conn, error) { return n.DialContext(ctx, nw, addr) },
-	}}
+	t, scheme, err := a.transport(n)
+	if err != nil {
+		return err
+	}
+	c := &http.Client{Timeout: 10 * time.Second, Transport: t}
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -49,7 +84,7 @@ func (a *acsAPI) do(method, path string, body any, out any) error {
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, fmt.Sprintf("http://127.0.0.1:%d%s", a.port, path), rd)
+	req, err := http.NewRequest(method, fmt.Sprintf("%s://127.0.0.1:%d%s", scheme, a.port, path), rd)
 	if err != nil {
 		return err
 	}
@@ -87,6 +122,9 @@ is made from inside the server's namespace.`,
 	f.StringVar(&a.server, "server", "acs", "name of the acs server node")
 	f.IntVar(&a.port, "port", 7547, "the server's http_port")
 	f.BoolVar(&a.asJSON, "json", false, "print the API's JSON as it is")
+	f.StringVar(&a.caFile, "cacert", "", "a server with tls: true: its CA certificate (the run's <server>-ca.pem); speaks HTTPS when set")
+	f.StringVar(&a.certFile, "cert", "", "a server with client_cert require: a client certificate from its CA (the run's <server>-client.pem)")
+	f.StringVar(&a.keyFile, "key", "", "the --cert's key (the run's <server>-client-key.pem)")
 
 	devicesCmd := &cobra.Command{
 		Use:   "devices",

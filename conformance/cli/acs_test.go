@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -37,5 +38,25 @@ var _ = Describe("boxlab acs", func() {
 		js := boxlab("acs", "devices", "--run", id, "--json")
 		Expect(strings.TrimSpace(js.stdout)).To(HavePrefix("["))
 		Expect(js.stdout).To(ContainSubstring(`"udp_connection_request_address"`))
+	})
+
+	It("reaches a server with tls: true and client_cert require over HTTPS with --cacert and --cert from the run's folder, and nothing less (TR-069 §3.4)", func() {
+		id := runID()
+		cleanAfter()
+		out := GinkgoT().TempDir()
+		start("run", "scenarios/keepalive-tls.yaml", "--keep", "--run-id", id, "--speed", "2", "--out", out)
+		ca, cert, key := filepath.Join(out, "acs-ca.pem"), filepath.Join(out, "acs-client.pem"), filepath.Join(out, "acs-client-key.pem")
+
+		By("with the run's CA and client certificate the devices are listed")
+		Eventually(func() string {
+			return boxlab("acs", "devices", "--run", id, "--port", "7548", "--cacert", ca, "--cert", cert, "--key", key).stdout
+		}, runLimit, "500ms").Should(MatchRegexp(`(?m)^lin0-stb0\s+true\s+true\s`))
+
+		By("plain HTTP to the TLS port, or TLS without a client certificate, gets nothing")
+		plain := boxlab("acs", "devices", "--run", id, "--port", "7548")
+		Expect(plain.code).NotTo(BeZero())
+		noCert := boxlab("acs", "devices", "--run", id, "--port", "7548", "--cacert", ca)
+		Expect(noCert.code).NotTo(BeZero())
+		Expect(noCert.stdout).NotTo(ContainSubstring("lin0-stb0"))
 	})
 })

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -66,7 +67,10 @@ func (s *Server) listenTLS(l net.Listener) (net.Listener, error) {
 	if o.CertFile != "" {
 		p, err = LoadPKI(o.CertFile, o.KeyFile, o.CAFile)
 	} else {
-		p, err = NewPKI(env.Node, env.Addrs, nil, env.Clock.Start().Add(s.now()))
+		// Loopback too: `boxlab acs` reaches the operator API at 127.0.0.1
+		// from inside the server's namespace.
+		ips := append(append([]netip.Addr(nil), env.Addrs...), netip.MustParseAddr("127.0.0.1"))
+		p, err = NewPKI(env.Node, ips, nil, env.Clock.Start().Add(s.now()))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("acs tls: %w", err)

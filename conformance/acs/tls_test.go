@@ -122,6 +122,25 @@ var _ = Describe("CWMP over HTTPS with a real TLS client: curl", Ordered, func()
 		Expect(ev.count("acs.auth_insecure")).To(BeZero(), "Basic over TLS is what TR-069 allows")
 	})
 
+	It("cert_identity: a certificate from the run's CA that names another device gets 403 and is counted; none at all too", func() {
+		dir := GinkgoT().TempDir()
+		o := *acs.DefaultOptions()
+		o.TLS, o.ClientCert, o.CertIdentity, o.HTTPPort, o.STUNPort = true, acs.ClientCertRequest, true, 7552, 3483
+		addr := startACSIn(topo, ev, o, dir)
+		ca := filepath.Join(dir, acs.CAFileName("acs"))
+		cf, kf := acs.ClientFileNames("acs")
+		Eventually(filepath.Join(dir, kf), "5s", "50ms").Should(BeAnExistingFile())
+		url := fmt.Sprintf("https://%s/", netip.AddrPortFrom(addr, 7552))
+		jar := filepath.Join(GinkgoT().TempDir(), "jar")
+		fails, boots := ev.count("acs.auth_fail"), ev.count("acs.boot")
+		code, _, body := curlTLS(topo, jar, box, url, "--cacert", ca, "--cert", filepath.Join(dir, cf), "--key", filepath.Join(dir, kf))
+		Expect(code).To(Equal("403"), "the certificate names acs-client, the Inform device box: %s", body)
+		code, _, _ = curlTLS(topo, jar, box, url, "--cacert", ca)
+		Expect(code).To(Equal("403"), "no certificate to name the device")
+		Expect(ev.count("acs.auth_fail")).To(Equal(fails + 2))
+		Expect(ev.count("acs.boot")).To(Equal(boots), "a refused Inform registers nothing")
+	})
+
 	It("Basic over plain HTTP is allowed but logged once per server as acs.auth_insecure", func() {
 		o := *acs.DefaultOptions()
 		o.Auth, o.HTTPPort, o.STUNPort = httpauth.Basic, 7551, 3482

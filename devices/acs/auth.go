@@ -88,8 +88,14 @@ func (s *Server) identity(user string, id cwmp.DeviceID) bool {
 	if s.Options.Auth == httpauth.None {
 		return true
 	}
+	return names(user, id)
+}
+
+// names reports whether name (a username, a certificate's CommonName) is
+// the device's: its SerialNumber or OUI-ProductClass-SerialNumber.
+func names(name string, id cwmp.DeviceID) bool {
 	serial := strings.TrimSpace(id.SerialNumber)
-	return user == serial || user == id.OUI+"-"+id.ProductClass+"-"+serial
+	return serial != "" && (name == serial || name == id.OUI+"-"+id.ProductClass+"-"+serial)
 }
 
 // authStats are the failure counters for acs.stats (mu held):

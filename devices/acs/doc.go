@@ -52,7 +52,9 @@
 //     posted on Env.Truth (TLSTopic) for in-process CPEs. `client_cert:
 //     request|require` verifies CPE certificates against the CA; devices get
 //     theirs from the run's CA (PKI.Issue, CommonName = serial number), and
-//     external clients <node>-client.pem/-client-key.pem. Failed handshakes
+//     external clients <node>-client.pem/-client-key.pem; `cert_identity`
+//     refuses (403, auth_fail reason cert_identity) an Inform whose
+//     connection's certificate does not name the device. Failed handshakes
 //     are logged and counted; Basic over plain HTTP (which TR-069 forbids)
 //     still works but is flagged once (acs.auth_insecure).
 //   - TCP connection requests (crtcp.go, TR-069 §3.2.2): a GET of the
@@ -84,9 +86,9 @@
 // count is tls_fail in acs.auth_stats and acs.stats), acs.http_error,
 // acs.auth_insecure (Basic without TLS, once).
 //
-// Not done: certificate revocation (CRL/OCSP) and renewal, binding a client
-// certificate's CommonName to the authenticated device (any certificate of
-// the CA is accepted for any device), TLS on TCP connection requests (the
+// Not done: certificate revocation (CRL/OCSP) and renewal, device identity
+// from a certificate's subjectAltName or serialNumber attribute (only the
+// CommonName is checked), TLS on TCP connection requests (the
 // CPE's ConnectionRequestURL stays http://), XMPP connection requests, the CWMP RPCs beyond
 // those above (AddObject, SetParameterAttributes, …: a CPE request of them
 // gets ACS fault 8000), persistent storage (PostgreSQL), message integrity on

@@ -47,6 +47,7 @@ type Options struct {
 	KeyFile          string               `yaml:"key_file"`           // with cert_file: its private key (PEM)
 	CAFile           string               `yaml:"ca_file"`            // with cert_file: the CA that signed it (PEM), written out as <node>-ca.pem and trusted for client certificates
 	ClientCert       ClientCertMode       `yaml:"client_cert"`        // with tls: none (default), request (verified if given), require (a certificate from the CA or no session)
+	CertIdentity     bool                 `yaml:"cert_identity"`      // with client_cert: an Inform's connection must carry a certificate whose CommonName is the device (SerialNumber or OUI-ProductClass-SerialNumber); default false
 	CRTransport      string               `yaml:"connection_request"` // auto (default: TCP to the ConnectionRequestURL when the device is not behind NAT, else UDP), udp, tcp
 	Commands         *Operator            `yaml:"commands"`           // built-in operator; none by default
 	Attacker         *Attacker            `yaml:"attacker"`           // built-in on-path attacker; none by default

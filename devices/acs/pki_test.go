@@ -228,6 +228,8 @@ func TestCheckTLS(t *testing.T) {
 		{"partial files", Options{TLS: true, CertFile: "a", ClientCert: ClientCertNone}, "cert_file"},
 		{"files without tls", Options{CertFile: "a", KeyFile: "b", CAFile: "c", ClientCert: ClientCertNone}, "tls"},
 		{"client cert without tls", Options{ClientCert: ClientCertRequire}, "tls"},
+		{"cert identity", Options{TLS: true, ClientCert: ClientCertRequest, CertIdentity: true}, ""},
+		{"cert identity without client certs", Options{TLS: true, ClientCert: ClientCertNone, CertIdentity: true}, "cert_identity"},
 	} {
 		errs := tc.o.checkTLS()
 		got := ""

@@ -89,6 +89,11 @@ func (s *Server) cwmp(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "the authenticated user is not this device", http.StatusForbidden)
 			return
 		}
+		if why, ok := s.certIdentity(r, m.DeviceID); !ok {
+			s.authFail("cert_identity", why, source(r).String())
+			http.Error(w, "the client certificate is not this device's", http.StatusForbidden)
+			return
+		}
 		sess, err = s.inform(r, env, m, user)
 		if err != nil {
 			s.badRequest("cwmp")(err.Error())

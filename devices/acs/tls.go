@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/boxlab/boxlab/devices/acs/cwmp"
 	"github.com/boxlab/boxlab/devices/httpauth"
 	"github.com/boxlab/boxlab/sim/scenario"
 )
@@ -55,6 +57,9 @@ func (o *Options) checkTLS() []scenario.FieldError {
 	}
 	if !o.TLS && (files || o.ClientCert != ClientCertNone) {
 		add("tls", "cert_file, key_file, ca_file and client_cert need tls: true")
+	}
+	if o.CertIdentity && o.ClientCert == ClientCertNone {
+		add("cert_identity", "needs client_cert request or require (no certificate to check)")
 	}
 	return errs
 }
@@ -139,6 +144,23 @@ func (s *Server) errorLog() *log.Logger {
 type logWriter func([]byte)
 
 func (w logWriter) Write(b []byte) (int, error) { w(b); return len(b), nil }
+
+// certIdentity reports whether an Inform may come over r's connection
+// (cert_identity): its verified client certificate's CommonName must name
+// the device. It returns the reason of a refusal.
+func (s *Server) certIdentity(r *http.Request, id cwmp.DeviceID) (string, bool) {
+	if !s.Options.CertIdentity {
+		return "", true
+	}
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		return "no client certificate", false
+	}
+	cn := r.TLS.PeerCertificates[0].Subject.CommonName
+	if !names(cn, id) {
+		return fmt.Sprintf("certificate of %q informs as device %q", cn, id.SerialNumber), false
+	}
+	return "", true
+}
 
 // scheme is the URL scheme of the ACS's HTTP port.
 func (s *Server) scheme() string {

@@ -42,11 +42,15 @@
 // curl refuses the certificate (exit 60) and the ACS counts the failed
 // handshake; with client_cert require only curl --cert <node>-client.pem
 // gets a session (Basic over TLS); Basic over plain HTTP is flagged once
-// (acs.auth_insecure); keepalive-tls.yaml runs boxlab's STBs over HTTPS. A
-// vendor's ACS under test with TLS must serve https://$BOXLAB_ADDR:<port>/
-// with a certificate naming $BOXLAB_ADDR and put its CA certificate where
-// the CPEs are told to look (boxlab's stb: its ca_file option); the exec
-// specs here drive it over plain HTTP.
+// (acs.auth_insecure); keepalive-tls.yaml runs boxlab's STBs over HTTPS.
+//
+// HTTPS server under test (exec_tls_test.go): BOXLAB_ACS_TLS_UNDER_TEST
+// (default boxlab device acs --options '{tls: true, http_port: 7548, ...}')
+// must serve CWMP at https://$BOXLAB_ADDR:7548/ with a certificate naming
+// $BOXLAB_ADDR (an IP SAN) and write the certificate of the CA that signed
+// it to acs-ca.pem in its working directory; boxlab's stb, trusting that
+// file (ca_file), must boot and keep alive, and one trusting another CA must
+// refuse the certificate every time.
 package acs_test
 
 import (

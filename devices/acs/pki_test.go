@@ -241,3 +241,21 @@ func TestCheckTLS(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFirstCert: any bytes as a ca_file give a certificate or an error,
+// never a panic.
+func FuzzFirstCert(f *testing.F) {
+	p, err := NewPKI("fuzz", nil, nil, pkiNow)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(p.CAPEM)
+	f.Add([]byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
+	f.Add([]byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := FirstCert(b)
+		if (c == nil) == (err == nil) {
+			t.Fatalf("FirstCert = %v, %v: want exactly one", c, err)
+		}
+	})
+}

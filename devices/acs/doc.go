@@ -46,7 +46,8 @@
 //     set it: the default stays 7547); the ACS URL becomes https://. The
 //     certificate comes from a per-run CA made in memory (ECDSA P-256; the
 //     server certificate names the ACS's addresses as IP SANs, since the ACS
-//     URL's host is an address), or from a vendor's cert_file/key_file/
+//     URL's host is an address, and 127.0.0.1 for `boxlab acs --cacert`),
+//     or from a vendor's cert_file/key_file/
 //     ca_file. The CA is written to <OutDir>/<node>-ca.pem (acs-ca.pem for a
 //     server named acs: what curl --cacert and an exec CPE agent trust) and
 //     posted on Env.Truth (TLSTopic) for in-process CPEs. `client_cert:
@@ -88,9 +89,9 @@
 //
 // Not done: certificate revocation (CRL/OCSP) and renewal, device identity
 // from a certificate's subjectAltName or serialNumber attribute (only the
-// CommonName is checked), TLS on TCP connection requests (the
-// CPE's ConnectionRequestURL stays http://), XMPP connection requests, the CWMP RPCs beyond
-// those above (AddObject, SetParameterAttributes, …: a CPE request of them
+// CommonName is checked), TLS on TCP connection requests (the CPE's
+// ConnectionRequestURL stays http://), XMPP connection requests, the CWMP
+// RPCs beyond those above (AddObject, SetParameterAttributes, …: a CPE request of them
 // gets ACS fault 8000), persistent storage (PostgreSQL), message integrity on
 // STUN responses. The operator API's CLI front end is `boxlab acs`
 // (cmd/boxlab/acs.go).

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +28,7 @@ type phaseMeter struct {
 	cur    string
 	start  time.Time
 	cpu0   time.Duration
+	kids0  time.Duration
 	phases []phase
 }
 
@@ -33,13 +36,14 @@ type phase struct {
 	name string
 	wall time.Duration
 	cpu  time.Duration
+	kids time.Duration // CPU of child processes (exec nodes, namespace holder)
 }
 
 func (m *phaseMeter) Phase(name string, _ int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.closeLocked()
-	m.cur, m.start, m.cpu0 = name, time.Now(), processCPU()
+	m.cur, m.start, m.cpu0, m.kids0 = name, time.Now(), processCPU(), childrenCPU()
 }
 
 func (m *phaseMeter) Step(int) {}
@@ -54,7 +58,7 @@ func (m *phaseMeter) closeLocked() {
 	if m.cur == "" {
 		return
 	}
-	m.phases = append(m.phases, phase{name: m.cur, wall: time.Since(m.start), cpu: processCPU() - m.cpu0})
+	m.phases = append(m.phases, phase{name: m.cur, wall: time.Since(m.start), cpu: processCPU() - m.cpu0, kids: childrenCPU() - m.kids0})
 	m.cur = ""
 }
 
@@ -78,6 +82,7 @@ type peaks struct {
 	kinds             map[string]int // descriptors by kind when files peaked
 	kindsAt           int
 	kernel0, process0 int64
+	kids              map[string]child // by command: peak files and RSS, last CPU
 	stop              chan struct{}
 	done              chan struct{}
 }
@@ -98,6 +103,7 @@ func startPeaks() *peaks {
 				p.kernel, p.process, p.threads, p.files = max(p.kernel, k), max(p.process, r), max(p.threads, th), max(p.files, fd)
 				again := fd > p.kindsAt+p.kindsAt/50 // a new peak 2% above the last breakdown
 				p.mu.Unlock()
+				p.sampleChildren()
 				if again {
 					kinds := fdKinds()
 					p.mu.Lock()
@@ -108,6 +114,34 @@ func startPeaks() *peaks {
 		}
 	}()
 	return p
+}
+
+// sampleChildren keeps each child's peak descriptors and RSS and its latest
+// CPU, keyed by command (a namespace holder and an exec node's program).
+func (p *peaks) sampleChildren() {
+	now := children()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.kids == nil {
+		p.kids = map[string]child{}
+	}
+	for _, c := range now {
+		k := strconv.Itoa(c.pid) + " " + c.command
+		old := p.kids[k]
+		c.files, c.rss = max(c.files, old.files), max(c.rss, old.rss)
+		p.kids[k] = c
+	}
+}
+
+func (p *peaks) children() []child {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]child, 0, len(p.kids))
+	for _, c := range p.kids {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b child) int { return a.pid - b.pid })
+	return out
 }
 
 func (p *peaks) end() (kernel, process int64, threads, files int, kinds map[string]int) {
@@ -155,11 +189,15 @@ func benchScenario(ctx context.Context, path, outRoot string, show *regexp.Regex
 	fmt.Printf("\nscenario %s (%s): %d boxes, %d namespaces, speed %g, %v simulated\n", s.Name, path, boxes, len(plan.Nodes), rep.Speed, time.Duration(rep.SimDuration))
 	for _, name := range []string{"build", "run", "teardown"} {
 		if p, ok := meter.get(name); ok {
-			fmt.Printf("  %-9s wall %-10s CPU %-10s = %.2f cores\n", name, p.wall.Round(time.Millisecond), p.cpu.Round(time.Millisecond), p.cpu.Seconds()/p.wall.Seconds())
+			fmt.Printf("  %-9s wall %-10s CPU %-10s = %.2f cores; child processes CPU %s = %.2f cores\n", name, p.wall.Round(time.Millisecond),
+				p.cpu.Round(time.Millisecond), p.cpu.Seconds()/p.wall.Seconds(), p.kids.Round(time.Millisecond), p.kids.Seconds()/p.wall.Seconds())
 		}
 	}
 	fmt.Printf("  peak memory: kernel %s, process %s (%s + %s per box); peak OS threads %d; peak open files %d\n",
 		kib(kernel), kib(process), kib(kernel/int64(boxes)), kib(process/int64(boxes)), threads, files)
+	for _, c := range pk.children() {
+		fmt.Printf("  child %d (%s): CPU %s at its last sample, peak RSS %s, peak open files %d\n", c.pid, c.command, c.cpu.Round(time.Millisecond), kib(c.rss), c.files)
+	}
 	if len(kinds) > 0 {
 		fmt.Printf("  open descriptors by kind near their peak:\n")
 		printKinds(kinds, boxes)
@@ -173,6 +211,7 @@ func benchScenario(ctx context.Context, path, outRoot string, show *regexp.Regex
 		}
 		fmt.Printf("  %-44s %10d %12s %12s %12s %12s\n", m.Name, m.Count, rate(float64(m.Count), sim), rate(float64(m.Count), run.wall.Seconds()), num(m.P50), num(m.P95))
 	}
+	printExecMetrics(out, show, rep.Speed)
 	for _, a := range rep.Assertions {
 		verdict := "PASS"
 		if !a.Pass {

@@ -39,7 +39,10 @@ func Roles() []devices.Role {
 
 // Options configure an exec device.
 type Options struct {
-	Command   []string          `yaml:"command"`    // required: program and arguments
+	// Command is required: program and arguments. A relative program path
+	// with a slash (bin/boxlab) is taken from boxlab's working directory,
+	// as a shell started there would, not from Dir.
+	Command   []string          `yaml:"command"`
 	Env       map[string]string `yaml:"env"`        // extra environment
 	Dir       string            `yaml:"dir"`        // working directory; default the run's output folder
 	StopGrace scenario.Duration `yaml:"stop_grace"` // SIGTERM to SIGKILL, real time; default 2s
@@ -60,7 +63,15 @@ type Program struct {
 
 // Run starts the program and waits for it; when ctx ends it is stopped.
 func (p *Program) Run(ctx context.Context, env *devices.Env) error {
-	cmd := osexec.Command(p.Options.Command[0], p.Options.Command[1:]...)
+	prog := p.Options.Command[0]
+	if strings.ContainsRune(prog, '/') && !filepath.IsAbs(prog) {
+		abs, err := filepath.Abs(prog)
+		if err != nil {
+			return fmt.Errorf("exec %s: %w", prog, err)
+		}
+		prog = abs
+	}
+	cmd := osexec.Command(prog, p.Options.Command[1:]...)
 	cmd.Dir = p.Options.Dir
 	if cmd.Dir == "" {
 		cmd.Dir = env.OutDir
@@ -90,22 +101,26 @@ func (p *Program) Run(ctx context.Context, env *devices.Env) error {
 	go func() { waited <- cmd.Wait() }()
 	select {
 	case err := <-waited:
-		return exited(env, err)
+		return exited(env, cmd, err)
 	case <-ctx.Done():
 	}
 	pgid := cmd.Process.Pid
 	syscall.Kill(-pgid, syscall.SIGTERM)
 	select {
 	case err := <-waited:
-		exited(env, err)
+		exited(env, cmd, err)
 	case <-time.After(time.Duration(p.Options.StopGrace)):
 		syscall.Kill(-pgid, syscall.SIGKILL)
-		exited(env, <-waited)
+		exited(env, cmd, <-waited)
 	}
 	return nil
 }
 
-func exited(env *devices.Env, err error) error {
+// exited logs exec.exit: the exit code and what the program (with every
+// descendant it waited for) used over its life, from wait4(2): cpu (user +
+// system, a duration) and max_rss (bytes, its largest process's peak), so a
+// load run can report a server it runs out of process.
+func exited(env *devices.Env, cmd *osexec.Cmd, err error) error {
 	code := 0
 	var ee *osexec.ExitError
 	if errors.As(err, &ee) {
@@ -113,7 +128,14 @@ func exited(env *devices.Env, err error) error {
 	} else if err != nil {
 		return fmt.Errorf("exec wait: %w", err)
 	}
-	env.Log.Info("exec.exit", "code", code)
+	attrs := []any{"code", code}
+	if ps := cmd.ProcessState; ps != nil {
+		attrs = append(attrs, "cpu", ps.UserTime()+ps.SystemTime())
+		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+			attrs = append(attrs, "max_rss", float64(ru.Maxrss)*1024) // Linux: KiB
+		}
+	}
+	env.Log.Info("exec.exit", attrs...)
 	if code != 0 {
 		return fmt.Errorf("program exited with code %d", code)
 	}

@@ -3,6 +3,7 @@ package ratings
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/boxlab/boxlab/sim/scenario"
 )
@@ -19,6 +20,9 @@ func TestServerOptionsCheck(t *testing.T) {
 		{"a bad dsn", func(o *ServerOptions) { o.DSN = "postgres://u@[::1/x" }, "dsn"},
 		{"no control rate", func(o *ServerOptions) { o.ControlRate = 0 }, "control_rate"},
 		{"no burst", func(o *ServerOptions) { o.ControlBurst = 0 }, "control_rate"},
+		{"no control channel", func(o *ServerOptions) { o.ControlPort = 0 }, ""},
+		{"polls without a control channel", func(o *ServerOptions) { o.ControlPort, o.Poll = 0, scenario.Duration(time.Minute) }, "control_port"},
+		{"a negative control port", func(o *ServerOptions) { o.ControlPort = -1 }, "control_port"},
 		{"bad sync", func(o *ServerOptions) { o.Sync = "sometimes" }, "sync"},
 	} {
 		o := DefaultServerOptions()

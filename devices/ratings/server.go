@@ -61,7 +61,11 @@ type ServerOptions struct {
 	// from boxlab's own namespace. Tables live in schema PostgresSchema(node).
 	DSN string `yaml:"dsn"`
 	// Method B (seed 004 §7): online terminals keep a control channel open.
-	ControlPort int               `yaml:"control_port"` // TCP control channel; default 8555
+	// ControlPort is the TCP control channel; default 8555. 0: none (the
+	// guide says control_port 0, so terminals stay offline and method B,
+	// subscription sync, guide pushes and interaction are off; a load
+	// scenario then holds one connection a viewer instead of two).
+	ControlPort int               `yaml:"control_port"`
 	Poll        scenario.Duration `yaml:"poll"`         // poll online terminals "are you watching?" this often; 0: never
 	PollSample  float64           `yaml:"poll_sample"`  // share of online terminals asked per poll; default 1 (all)
 	GuideUpdate scenario.Duration `yaml:"guide_update"` // change the guide and push GUIDE to online terminals this often; 0: never
@@ -100,9 +104,12 @@ func (o *ServerOptions) Check(*scenario.Scenario) []scenario.FieldError {
 		errs = append(errs, scenario.FieldError{Field: f, Msg: fmt.Sprintf(format, a...)})
 	}
 	for f, p := range map[string]int{"port": o.Port, "stream_port": o.StreamPort, "control_port": o.ControlPort} {
-		if p < 1 || p > 65535 {
+		if (p < 1 || p > 65535) && (f != "control_port" || p != 0) {
 			add(f, "want a port 1..65535; got %d", p)
 		}
+	}
+	if o.ControlPort == 0 && (o.Poll > 0 || o.GuideUpdate > 0 || o.Interaction > 0) {
+		add("control_port", "poll, guide_update and interaction need the control channel; control_port is 0")
 	}
 	if o.Port == o.StreamPort {
 		add("stream_port", "want a port other than port %d", o.Port)
@@ -224,19 +231,25 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 		hl.Close()
 		return fmt.Errorf("ratings-server stream listen: %w", err)
 	}
-	cl, err := env.NS.Listen("tcp4", fmt.Sprintf(":%d", s.Options.ControlPort))
-	if err != nil {
-		hl.Close()
-		sl.Close()
-		return fmt.Errorf("ratings-server control listen: %w", err)
+	var cl net.Listener // nil: no control channel
+	if s.Options.ControlPort > 0 {
+		cl, err = env.NS.Listen("tcp4", fmt.Sprintf(":%d", s.Options.ControlPort))
+		if err != nil {
+			hl.Close()
+			sl.Close()
+			return fmt.Errorf("ratings-server control listen: %w", err)
+		}
 	}
 	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 5 * time.Second, ErrorLog: nil,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(2)
 	go func() { defer wg.Done(); srv.Serve(boundedListener{hl}) }()
 	go func() { defer wg.Done(); s.serveStreams(ctx, boundedListener{sl}) }()
-	go func() { defer wg.Done(); s.serveControl(ctx, boundedListener{cl}) }()
+	if cl != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.serveControl(ctx, boundedListener{cl}) }()
+	}
 	for _, loop := range []struct {
 		every scenario.Duration
 		run   func(context.Context)
@@ -259,7 +272,9 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 	cancel()
 	srv.Close()
 	sl.Close()
-	cl.Close()
+	if cl != nil {
+		cl.Close()
+	}
 	s.mu.Lock()
 	for _, l := range s.live {
 		l.cancel()

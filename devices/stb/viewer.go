@@ -36,6 +36,11 @@ type ViewerOptions struct {
 	Dwell    scenario.Duration `yaml:"dwell"`    // mean extra time of a real viewing past the minimum; default 60s
 	Pause    scenario.Duration `yaml:"pause"`    // mean time between viewings; default 5s
 	Forge    bool              `yaml:"forge"`    // also try forged reports after each viewing
+	// StartWithin spreads the terminals' power-on: each waits a uniform
+	// random time in [0, StartWithin) before it first contacts the server
+	// (a load run's 10,000 terminals do not all connect in the same
+	// instant); default 0, at once.
+	StartWithin scenario.Duration `yaml:"start_within"`
 	// Subscribe is the chance, after each viewing, of changing a
 	// subscription (subscribe to the channel just watched, or unsubscribe
 	// it); default 0.2.
@@ -70,6 +75,9 @@ func (o *ViewerOptions) Check(s *scenario.Scenario) []scenario.FieldError {
 	}
 	if o.Zap < 0 || o.Zap > 1 {
 		add("zap", "want a share 0..1; got %v", o.Zap)
+	}
+	if o.StartWithin < 0 {
+		add("start_within", "want a duration >= 0")
 	}
 	if o.Dwell < 0 || o.Pause < 0 {
 		add("dwell", "want durations >= 0")
@@ -132,6 +140,9 @@ func (v *Viewer) Run(ctx context.Context, env *devices.Env) error {
 	r.rep = newReporter(r, password)
 	defer close(v.idle)
 	go r.rep.run(ctx)
+	if w := time.Duration(v.Options.StartWithin); w > 0 && !r.sleep(ctx, time.Duration(env.Rand.Int64N(int64(w)))) {
+		return nil
+	}
 	if !r.fetchGuide(ctx) {
 		return nil
 	}

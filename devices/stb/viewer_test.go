@@ -10,6 +10,7 @@ import (
 
 	"github.com/boxlab/boxlab/devices"
 	"github.com/boxlab/boxlab/devices/ratings"
+	"github.com/boxlab/boxlab/sim/scenario"
 )
 
 func TestIMSIIsValidInLogReport(t *testing.T) {
@@ -66,5 +67,27 @@ func TestSubscriptionsOperatorWhileChangesInFlight(t *testing.T) {
 	}
 	if len(sent) != 1 || sent[0] != "SUB 02\n" {
 		t.Errorf("sent %q", sent)
+	}
+}
+
+func TestViewerOptionsCheck(t *testing.T) {
+	s := &scenario.Scenario{Topology: scenario.Topology{Servers: []scenario.Server{{Name: "ratings"}}}}
+	for _, c := range []struct {
+		name  string
+		mod   func(o *ViewerOptions)
+		field string // "": valid
+	}{
+		{"defaults", func(*ViewerOptions) {}, ""},
+		{"power-on spread", func(o *ViewerOptions) { o.StartWithin = scenario.Duration(2 * time.Minute) }, ""},
+		{"negative power-on spread", func(o *ViewerOptions) { o.StartWithin = -1 }, "start_within"},
+		{"zap share above 1", func(o *ViewerOptions) { o.Zap = 1.5 }, "zap"},
+	} {
+		o := DefaultViewerOptions()
+		o.Server = "ratings"
+		c.mod(o)
+		errs := o.Check(s)
+		if c.field == "" && len(errs) != 0 || c.field != "" && (len(errs) != 1 || errs[0].Field != c.field) {
+			t.Errorf("%s: %v; want errors on %q only", c.name, errs, c.field)
+		}
 	}
 }

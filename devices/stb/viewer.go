@@ -41,6 +41,11 @@ type ViewerOptions struct {
 	// (a load run's 10,000 terminals do not all connect in the same
 	// instant); default 0, at once.
 	StartWithin scenario.Duration `yaml:"start_within"`
+	// HTTPTimeout bounds one HTTP exchange with the server (guide, report),
+	// simulated time, never below 2 s of real time; default 10s. A load run
+	// on a starved machine raises it so that slow answers are waited for
+	// rather than abandoned and retried (a retry storm).
+	HTTPTimeout scenario.Duration `yaml:"http_timeout"`
 	// Subscribe is the chance, after each viewing, of changing a
 	// subscription (subscribe to the channel just watched, or unsubscribe
 	// it); default 0.2.
@@ -49,7 +54,7 @@ type ViewerOptions struct {
 
 // DefaultViewerOptions are the defaults.
 func DefaultViewerOptions() *ViewerOptions {
-	return &ViewerOptions{Port: 8080, Secret: "boxlab", Zipf: 1.2, Zap: 0.3, Subscribe: 0.2,
+	return &ViewerOptions{Port: 8080, Secret: "boxlab", Zipf: 1.2, Zap: 0.3, Subscribe: 0.2, HTTPTimeout: scenario.Duration(10 * time.Second),
 		Dwell: scenario.Duration(time.Minute), Pause: scenario.Duration(5 * time.Second)}
 }
 
@@ -78,6 +83,9 @@ func (o *ViewerOptions) Check(s *scenario.Scenario) []scenario.FieldError {
 	}
 	if o.StartWithin < 0 {
 		add("start_within", "want a duration >= 0")
+	}
+	if o.HTTPTimeout <= 0 {
+		add("http_timeout", "want a positive duration")
 	}
 	if o.Dwell < 0 || o.Pause < 0 {
 		add("dwell", "want durations >= 0")
@@ -123,7 +131,7 @@ func (v *Viewer) Run(ctx context.Context, env *devices.Env) error {
 	}
 	r := &viewerRun{Viewer: v, env: env, user: env.Node, imsi: imsiOf(env.Node),
 		base: fmt.Sprintf("http://%s:%d", addr, v.Options.Port)}
-	r.http = &http.Client{Timeout: max(2*time.Second, env.Clock.Real(10*time.Second)), Transport: &http.Transport{
+	r.http = &http.Client{Timeout: max(2*time.Second, env.Clock.Real(time.Duration(v.Options.HTTPTimeout))), Transport: &http.Transport{
 		DialContext: func(ctx context.Context, n, a string) (net.Conn, error) {
 			c, err := env.NS.DialContext(ctx, n, a)
 			if err == nil {

@@ -80,6 +80,7 @@ func TestViewerOptionsCheck(t *testing.T) {
 		{"defaults", func(*ViewerOptions) {}, ""},
 		{"power-on spread", func(o *ViewerOptions) { o.StartWithin = scenario.Duration(2 * time.Minute) }, ""},
 		{"negative power-on spread", func(o *ViewerOptions) { o.StartWithin = -1 }, "start_within"},
+		{"no HTTP timeout", func(o *ViewerOptions) { o.HTTPTimeout = 0 }, "http_timeout"},
 		{"zap share above 1", func(o *ViewerOptions) { o.Zap = 1.5 }, "zap"},
 	} {
 		o := DefaultViewerOptions()

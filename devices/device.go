@@ -26,7 +26,7 @@ type Env struct {
 	Addr   netip.Addr   // the node's own address
 	Addrs  []netip.Addr // every address of the node, Addr first (servers may have several)
 	Clock  *clock.Clock // every timer of a device reads this clock
-	Log    *slog.Logger // the event journal: Info(event, attrs...) records an event; numeric attrs become metrics
+	Log    *slog.Logger // the event journal: Info(event, attrs...) records an event; float64 and duration attrs become metrics (ints are identifiers: log a count as float64)
 	Rand   *rand.Rand   // seeded per node: runs repeat
 	OutDir string       // where the device may write artefacts (logs, captures)
 

@@ -62,6 +62,7 @@ LOAD_SCENARIOS += scenarios/load-remap.yaml
 LOAD_SCENARIOS += scenarios/peer-load.yaml
 LOAD_SCENARIOS += scenarios/traversal-load.yaml
 LOAD_SCENARIOS += scenarios/load-ratings.yaml
+LOAD_SCENARIOS += scenarios/load-ratings-10k.yaml
 LOAD_SCENARIOS += scenarios/load-keepalive.yaml
 
 bench: build

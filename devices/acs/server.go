@@ -174,8 +174,12 @@ func (s *Server) stunLoop(ctx context.Context) {
 }
 
 // keepalive checks one datagram and returns the answer to send, if any.
+// The journal events are logged after s.mu is released: the STUN entity
+// holds the lock only for the check and the state change, so sessions and
+// the ticker are not held up by event formatting.
 func (s *Server) keepalive(b []byte, from netip.AddrPort) []byte {
 	now := s.now()
+	var ev kaEvents
 	s.mu.Lock()
 	r := annexg.CheckKeepalive(b, from, now, func(u string) (*annexg.Credential, bool) {
 		d, ok := s.byUser[u]
@@ -194,32 +198,22 @@ func (s *Server) keepalive(b []byte, from netip.AddrPort) []byte {
 	if r.OK && d != nil {
 		d.Cred.Accept(r, from, now)
 		d.lastKA = b
-		moved := d.Binding.IsValid() && d.Binding != from
-		old := d.Binding
+		ev.id = d.ID
+		ev.moved = d.Binding.IsValid() && d.Binding != from
+		ev.old = d.Binding
 		d.Binding = from
-		s.env.Log.Info("acs.keepalive", "device", d.ID, "from", from.String(), "dialect", r.Msg.Dialect.String(), "binding_change", r.BindingChange)
-		if r.TooFrequent {
-			s.env.Log.Info("acs.keepalive_too_frequent", "device", d.ID)
-		}
-		if moved {
-			s.env.Log.Info("acs.binding_changed", "device", d.ID, "old", old.String(), "new", from.String(), "flagged", r.BindingChange)
-			if from.Addr() == s.env.Addr {
-				// Only the built-in attacker sends from the ACS's own address.
-				s.env.Log.Info("acs.binding_hijacked", "device", d.ID)
-			}
-		}
-		if t, ok := s.tracker.Seen(d.ID, now, time.Duration(s.Options.Period)); ok {
-			attrs := []any{"device", d.ID}
+		if _, ok := s.tracker.Seen(d.ID, now, time.Duration(s.Options.Period)); ok {
+			ev.online = true
 			if !d.SeenSince {
-				attrs = append(attrs, "after", now-d.BootAt)
+				ev.after, ev.first = now-d.BootAt, true
 			}
-			_ = t
-			s.env.Log.Info("acs.online", attrs...)
 		}
 		d.SeenSince = true
 	}
 	s.mu.Unlock()
 	switch {
+	case r.OK && d != nil:
+		s.logKeepalive(r, from, ev)
 	case r.OK && d == nil:
 		s.env.Log.Info("acs.keepalive_anonymous", "from", from.String())
 	case !r.OK && r.Reason == annexg.KARetransmitted:
@@ -231,6 +225,38 @@ func (s *Server) keepalive(b []byte, from netip.AddrPort) []byte {
 		return nil
 	}
 	return s.reply(r.Msg, from, r.Code)
+}
+
+// kaEvents is what a valid keepalive changed, noted under s.mu and logged
+// after it.
+type kaEvents struct {
+	id     string
+	moved  bool           // the binding differs from the last one
+	old    netip.AddrPort // the last binding
+	online bool           // the device came online
+	first  bool           // ... for the first time since its boot, after
+	after  time.Duration
+}
+
+func (s *Server) logKeepalive(r annexg.KAResult, from netip.AddrPort, ev kaEvents) {
+	s.env.Log.Info("acs.keepalive", "device", ev.id, "from", from.String(), "dialect", r.Msg.Dialect.String(), "binding_change", r.BindingChange)
+	if r.TooFrequent {
+		s.env.Log.Info("acs.keepalive_too_frequent", "device", ev.id)
+	}
+	if ev.moved {
+		s.env.Log.Info("acs.binding_changed", "device", ev.id, "old", ev.old.String(), "new", from.String(), "flagged", r.BindingChange)
+		if from.Addr() == s.env.Addr {
+			// Only the built-in attacker sends from the ACS's own address.
+			s.env.Log.Info("acs.binding_hijacked", "device", ev.id)
+		}
+	}
+	if ev.online {
+		attrs := []any{"device", ev.id}
+		if ev.first {
+			attrs = append(attrs, "after", ev.after)
+		}
+		s.env.Log.Info("acs.online", attrs...)
+	}
 }
 
 func stunUser(r annexg.KAResult) string {

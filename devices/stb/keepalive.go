@@ -244,7 +244,8 @@ type kaLife struct {
 	useMI     bool
 	natSeen   bool
 	online    bool
-	pending   map[[16]byte]bool
+	pending   map[[16]byte]pendingKA
+	rto       rto // retransmission timeout from the answers' round trips (RFC 5389 §7.2.1)
 	rebooting bool
 
 	auth    *httpauth.Client // answers the ACS's challenges
@@ -276,7 +277,7 @@ func (l *kaLife) run(parent context.Context) error {
 	l.boot = l.env.Clock.Now()
 	l.useMI = o.Integrity == "always"
 	l.change = true // cpe-labs: BINDING-CHANGE on the first request
-	l.pending = map[[16]byte]bool{}
+	l.pending = map[[16]byte]pendingKA{}
 	l.auth = &httpauth.Client{Username: l.m.get("ManagementServer.Username"), Password: l.m.get("ManagementServer.Password")}
 	if o.WrongPassword {
 		l.auth.Password += "-wrong"
@@ -377,29 +378,41 @@ func (l *kaLife) period() time.Duration {
 
 // retransmits is how many times an unanswered Binding Request is sent
 // again (RFC 3489 §9.3 retransmits; TR-069 Annex G's minimum period does not
-// apply to them), after 2 s of simulated time, then doubling.
+// apply to them): after the retransmission timeout (rto.go: 2 s of simulated
+// time, or longer once answers have taken longer), then doubling.
 const retransmits = 2
+
+// pendingKA is a keepalive transaction waiting for its answer.
+type pendingKA struct {
+	change bool          // it carried BINDING-CHANGE
+	sent   time.Duration // when it was first sent
+	resent bool          // it was retransmitted: its answer is no round-trip sample (Karn)
+}
 
 func (l *kaLife) keepalives(ctx context.Context) {
 	for {
-		tid, b := l.sendKeepalive()
-		period, wait, slept := l.period(), 2*time.Second, time.Duration(0)
+		tid, b, wait := l.sendKeepalive()
+		period, slept := l.period(), time.Duration(0)
 		for i := 0; i < retransmits && b != nil && slept+wait < period; i++ {
 			if l.env.Clock.Sleep(ctx, wait) != nil {
 				return
 			}
 			slept += wait
-			wait *= 2
 			l.mu.Lock()
-			_, unanswered := l.pending[tid]
+			p, unanswered := l.pending[tid]
+			if unanswered {
+				p.resent = true
+				l.pending[tid] = p
+			}
 			to := l.stun
 			l.mu.Unlock()
 			if !unanswered {
 				break
 			}
 			if _, err := l.conn.WriteToUDPAddrPort(b, to); err == nil {
-				l.env.Log.Info("stb.keepalive_retransmitted")
+				l.env.Log.Info("stb.keepalive_retransmitted", "after", wait)
 			}
+			wait *= 2
 		}
 		if l.env.Clock.Sleep(ctx, period-slept) != nil {
 			return
@@ -408,12 +421,13 @@ func (l *kaLife) keepalives(ctx context.Context) {
 }
 
 // sendKeepalive sends one TR-111 Binding Request from the CR socket.
-// It returns the transaction id and the datagram, nil if nothing was sent.
-func (l *kaLife) sendKeepalive() ([16]byte, []byte) {
+// It returns the transaction id, the datagram (nil if nothing was sent) and
+// its first retransmission timeout.
+func (l *kaLife) sendKeepalive() ([16]byte, []byte, time.Duration) {
 	o := &l.box.Options
 	to, enabled := l.stunServer()
 	if !enabled {
-		return [16]byte{}, nil
+		return [16]byte{}, nil, 0
 	}
 	user, password := l.m.get("ManagementServer.STUNUsername"), l.m.get("ManagementServer.STUNPassword")
 	l.mu.Lock()
@@ -444,33 +458,41 @@ func (l *kaLife) sendKeepalive() ([16]byte, []byte) {
 	} else {
 		b, err = m.Encode()
 	}
-	l.pending[m.TransactionID] = change
+	now := l.env.Clock.Now()
+	p := pendingKA{change: change, sent: now}
+	l.pending[m.TransactionID] = p
 	if len(l.pending) > 16 {
 		clear(l.pending)
-		l.pending[m.TransactionID] = change
+		l.pending[m.TransactionID] = p
 	}
+	wait := l.rto.timeout(now)
 	l.mu.Unlock()
 	if err == nil {
 		_, err = l.conn.WriteToUDPAddrPort(b, to)
 	}
 	if err != nil {
 		l.env.Log.Info("stb.error", "during", "keepalive", "err", err.Error())
-		return [16]byte{}, nil
+		return [16]byte{}, nil, 0
 	}
-	l.env.Log.Info("stb.keepalive", "signed", signed, "binding_change", change)
-	return m.TransactionID, b
+	l.env.Log.Info("stb.keepalive", "signed", signed, "binding_change", change, "rto", wait)
+	return m.TransactionID, b, wait
 }
 
 // onSTUN handles a STUN response on the CR socket.
 func (l *kaLife) onSTUN(m *stun.Message) {
 	l.mu.Lock()
-	wasChange, ok := l.pending[m.TransactionID]
+	p, ok := l.pending[m.TransactionID]
+	wasChange := p.change
 	if !ok {
 		l.mu.Unlock()
 		l.env.Log.Info("stb.unexpected_stun")
 		return
 	}
 	delete(l.pending, m.TransactionID)
+	if !p.resent {
+		now := l.env.Clock.Now()
+		l.rto.sample(now-p.sent, now)
+	}
 	if m.Type == stun.BindingError {
 		code, _, _ := m.ErrorCode()
 		resend := code == 401 && !l.useMI && l.box.Options.Integrity == "on-challenge"

@@ -129,6 +129,7 @@ func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 	j.observe(r.Message, key, t, 1)
 	var line []byte
 	if j.w != nil {
+		line = make([]byte, 0, 256) // one allocation for a typical event
 		line = append(line, `{"t":`...)
 		line = strconv.AppendFloat(line, t.Seconds(), 'f', 6, 64)
 		line = append(line, `,"event":`...)
@@ -191,9 +192,22 @@ func appendValue(b []byte, v slog.Value) []byte {
 	}
 }
 
+// appendJSON appends s as a JSON string. Plain printable ASCII without
+// quotes, backslashes or the characters encoding/json escapes for HTML
+// (<, >, &) is copied as is: nearly every event name, node, address and
+// identifier is, and json.Marshal costs an allocation and a reflection
+// walk for each (a tenth of the journal's CPU with 10,000 boxes logging).
+// Anything else goes through json.Marshal, so the output is the same.
 func appendJSON(b []byte, s string) []byte {
-	q, _ := json.Marshal(s)
-	return append(b, q...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // LogAt records an event that happened at real instant t rather than now,

@@ -93,6 +93,12 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 	if err := ns.ForceReadBuffer(c, 8<<20); err != nil {
 		env.Log.Info("acs.stun_error", "err", "receive buffer: "+err.Error())
 	}
+	// ... and its answers stay charged to it until the boxes' sockets take
+	// them (veth backlogs, the gateways' forwarding): with the default send
+	// buffer the STUN entity blocked in sendmmsg and stopped reading.
+	if err := ns.ForceWriteBuffer(c, 8<<20); err != nil {
+		env.Log.Info("acs.stun_error", "err", "send buffer: "+err.Error())
+	}
 	s.stunc = c
 	l, err := env.NS.Listen("tcp4", fmt.Sprintf(":%d", o.HTTPPort))
 	if err != nil {

@@ -11,7 +11,18 @@ import (
 // SO_RCVBUFFORCE, which root may set above net.core.rmem_max: a server that
 // thousands of simulated devices share overflows the default 208 KiB in any
 // scheduling hiccup.
-func ForceReadBuffer(c any, n int) error {
+func ForceReadBuffer(c any, n int) error { return forceBuffer(c, unix.SO_RCVBUFFORCE, n) }
+
+// ForceWriteBuffer sets a socket's send buffer to n bytes with
+// SO_SNDBUFFORCE (above net.core.wmem_max). A datagram stays charged to the
+// socket that sent it until the receiving socket takes it: across veth
+// pairs and a gateway's forwarding that includes every per-CPU backlog it
+// waits in, so a server answering thousands of devices fills the default
+// 208 KiB whenever the kernel defers its softirq work, and then blocks in
+// its send instead of reading.
+func ForceWriteBuffer(c any, n int) error { return forceBuffer(c, unix.SO_SNDBUFFORCE, n) }
+
+func forceBuffer(c any, opt, n int) error {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return fmt.Errorf("%T has no raw socket", c)
@@ -22,7 +33,7 @@ func ForceReadBuffer(c any, n int) error {
 	}
 	var serr error
 	if err := raw.Control(func(fd uintptr) {
-		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, n)
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, opt, n)
 	}); err != nil {
 		return err
 	}

@@ -24,8 +24,9 @@
 //
 // Events: stb.boot, stb.booted (after), stb.session (events), stb.rpc
 // (method), stb.params_set (key), stb.download (bytes, fault),
-// stb.nat_detected, stb.keepalive, stb.keepalive_retransmitted (RFC 3489
-// retransmission of an unanswered request), stb.challenged, stb.mapped,
+// stb.nat_detected, stb.keepalive (rto: its first retransmission timeout,
+// rto.go), stb.keepalive_retransmitted (RFC 3489 retransmission of an
+// unanswered request; after: the timeout that expired), stb.challenged, stb.mapped,
 // stb.binding_changed, stb.cr_accepted, stb.cr_rejected (reason),
 // stb.forged_accepted (an attacker's request got through: a test oracle),
 // stb.reboot, stb.error, stb.auth_challenged (scheme), stb.auth_refused

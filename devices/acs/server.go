@@ -95,7 +95,7 @@ func (s *Server) Run(ctx context.Context, env *devices.Env) error {
 	}
 	// ... and its answers stay charged to it until the boxes' sockets take
 	// them (veth backlogs, the gateways' forwarding): with the default send
-	// buffer the STUN entity blocked in sendmmsg and stopped reading.
+	// buffer the STUN entity can wait in sendmmsg instead of reading.
 	if err := ns.ForceWriteBuffer(c, 8<<20); err != nil {
 		env.Log.Info("acs.stun_error", "err", "send buffer: "+err.Error())
 	}

@@ -17,9 +17,9 @@ func ForceReadBuffer(c any, n int) error { return forceBuffer(c, unix.SO_RCVBUFF
 // SO_SNDBUFFORCE (above net.core.wmem_max). A datagram stays charged to the
 // socket that sent it until the receiving socket takes it: across veth
 // pairs and a gateway's forwarding that includes every per-CPU backlog it
-// waits in, so a server answering thousands of devices fills the default
-// 208 KiB whenever the kernel defers its softirq work, and then blocks in
-// its send instead of reading.
+// waits in, so a server answering thousands of devices can fill the
+// default 208 KiB when the kernel defers its softirq work, and then waits
+// in its send instead of reading.
 func ForceWriteBuffer(c any, n int) error { return forceBuffer(c, unix.SO_SNDBUFFORCE, n) }
 
 func forceBuffer(c any, opt, n int) error {

@@ -84,25 +84,9 @@ func compare(env *devices.Env, truth, server []audience.Viewing, o audience.Opti
 	}
 	log.Info("ratings.summary", "viewings_truth", float64(rt.Viewings), "viewings_server", float64(rs.Viewings),
 		"records_server", float64(len(server)), "open_server", float64(open))
-	for _, scope := range []struct {
-		name     string
-		truth, s map[string]audience.Figures
-	}{{"channel", rt.Channels, rs.Channels}, {"programme", rt.Programmes, rs.Programmes}, {"window", rt.Windows, rs.Windows}} {
-		for _, k := range union(scope.truth, scope.s) {
-			t, sv := scope.truth[k], scope.s[k]
-			for _, f := range []struct {
-				name string
-				t, s float64
-			}{{"viewers", float64(t.Viewers), float64(sv.Viewers)}, {"viewings", float64(t.Viewings), float64(sv.Viewings)},
-				{"total", t.Total.Seconds(), sv.Total.Seconds()}} {
-				d := f.t - f.s
-				if d < 0 {
-					d = -d
-				}
-				log.Info("ratings.compare", "scope", scope.name, "key", k, "figure", f.name, "truth", f.t, "server", f.s, "abs_error", d)
-			}
-		}
-	}
+	eachFigure(rt, rs, func(scope, key, figure string, t, sv float64) {
+		log.Info("ratings.compare", "scope", scope, "key", key, "figure", figure, "truth", t, "server", sv, "abs_error", abs(t-sv))
+	})
 	known := map[string]bool{}
 	for _, v := range truth {
 		known[v.Session] = true
@@ -135,4 +119,20 @@ func union(a, b map[string]audience.Figures) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// eachFigure calls fn for every channel, programme and window figure
+// (viewers, viewings, total seconds) of the truth and of a server's report.
+func eachFigure(truth, own audience.Report, fn func(scope, key, figure string, t, s float64)) {
+	for _, scope := range []struct {
+		name     string
+		truth, s map[string]audience.Figures
+	}{{"channel", truth.Channels, own.Channels}, {"programme", truth.Programmes, own.Programmes}, {"window", truth.Windows, own.Windows}} {
+		for _, k := range union(scope.truth, scope.s) {
+			t, sv := scope.truth[k], scope.s[k]
+			fn(scope.name, k, "viewers", float64(t.Viewers), float64(sv.Viewers))
+			fn(scope.name, k, "viewings", float64(t.Viewings), float64(sv.Viewings))
+			fn(scope.name, k, "total", t.Total.Seconds(), sv.Total.Seconds())
+		}
+	}
 }

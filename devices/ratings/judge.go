@@ -190,22 +190,9 @@ func ParseViewings(b []byte) ([]audience.Viewing, error) {
 // compareReports logs ratings.api_compare for every channel, programme and
 // window figure of the truth and of a server's own ratings.
 func compareReports(env *devices.Env, truth, own audience.Report) {
-	for _, scope := range []struct {
-		name     string
-		truth, s map[string]audience.Figures
-	}{{"channel", truth.Channels, own.Channels}, {"programme", truth.Programmes, own.Programmes}, {"window", truth.Windows, own.Windows}} {
-		for _, k := range union(scope.truth, scope.s) {
-			t, sv := scope.truth[k], scope.s[k]
-			for _, f := range []struct {
-				name string
-				t, s float64
-			}{{"viewers", float64(t.Viewers), float64(sv.Viewers)}, {"viewings", float64(t.Viewings), float64(sv.Viewings)},
-				{"total", t.Total.Seconds(), sv.Total.Seconds()}} {
-				env.Log.Info("ratings.api_compare", "scope", scope.name, "key", k, "figure", f.name, "truth", f.t, "server", f.s,
-					"abs_error", abs(f.t-f.s))
-			}
-		}
-	}
+	eachFigure(truth, own, func(scope, key, figure string, t, s float64) {
+		env.Log.Info("ratings.api_compare", "scope", scope, "key", key, "figure", figure, "truth", t, "server", s, "abs_error", abs(t-s))
+	})
 }
 
 func abs(x float64) float64 {

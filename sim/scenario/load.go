@@ -56,35 +56,16 @@ const scenarioWant = "want a scenario mapping with name, duration and topology"
 
 // parseYAML parses data into a node tree and returns its top mapping, or
 // nil after reporting why there is none.
-func parseYAML(errs *collector, data []byte) (root *yaml.Node) {
-	defer func() {
-		if r := recover(); r != nil { // the YAML library's bug, not the file's
-			errs.at(1, 1, "invalid YAML: parser failed: %v", r)
-			root = nil
-		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	switch err := dec.Decode(&doc); {
-	case errors.Is(err, io.EOF):
-		errs.at(1, 1, "empty file; %s", scenarioWant)
-		return nil
-	case err != nil:
-		yamlError(errs, data, err)
+func parseYAML(errs *collector, data []byte) *yaml.Node {
+	doc, ok := decodeOne(errs, data, "want one scenario per file")
+	if !ok {
 		return nil
 	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case err == nil:
-		errs.node(&extra, "a second YAML document; want one scenario per file")
-	case !errors.Is(err, io.EOF):
-		yamlError(errs, data, err)
-	}
-	if len(doc.Content) == 0 {
+	if doc == nil || len(doc.Content) == 0 {
 		errs.at(1, 1, "empty file; %s", scenarioWant)
 		return nil
 	}
-	root = doc.Content[0]
+	root := doc.Content[0]
 	for root.Kind == yaml.AliasNode && root.Alias != nil {
 		root = root.Alias
 	}
@@ -176,4 +157,33 @@ func (s *Scenario) String() string {
 	}
 	return fmt.Sprintf("%s (%s, %d servers, %d homes, %d events, %d assertions)",
 		s.Name, s.Duration, len(s.Topology.Servers), homes, len(s.Timeline), len(s.Assertions))
+}
+
+// decodeOne decodes the one YAML document of data: doc is nil when data
+// holds none, ok is false after a reported error. A second document is
+// reported (second says what the text should hold) but the first is kept.
+func decodeOne(errs *collector, data []byte, second string) (doc *yaml.Node, ok bool) {
+	defer func() {
+		if r := recover(); r != nil { // the YAML library's bug, not the text's
+			errs.at(1, 1, "invalid YAML: parser failed: %v", r)
+			doc, ok = nil, false
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var d yaml.Node
+	switch err := dec.Decode(&d); {
+	case errors.Is(err, io.EOF):
+		return nil, true
+	case err != nil:
+		yamlError(errs, data, err)
+		return nil, false
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		errs.node(&extra, "a second YAML document; %s", second)
+	case !errors.Is(err, io.EOF):
+		yamlError(errs, data, err)
+	}
+	return &d, true
 }

@@ -1,10 +1,6 @@
 package scenario
 
 import (
-	"bytes"
-	"errors"
-	"io"
-
 	"go.yaml.in/yaml/v3"
 )
 
@@ -40,30 +36,9 @@ func ParseOptions(file string, data []byte, role string, value any, s *Scenario)
 
 // parseOptionsYAML parses one YAML document and returns its top node, nil
 // when the text is empty or null (no options: the defaults).
-func parseOptionsYAML(errs *collector, data []byte) (root *yaml.Node) {
-	defer func() {
-		if r := recover(); r != nil { // the YAML library's bug, not the text's
-			errs.at(1, 1, "invalid YAML: parser failed: %v", r)
-			root = nil
-		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	switch err := dec.Decode(&doc); {
-	case errors.Is(err, io.EOF):
-		return nil
-	case err != nil:
-		yamlError(errs, data, err)
-		return nil
-	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case err == nil:
-		errs.node(&extra, "a second YAML document; want one options mapping")
-	case !errors.Is(err, io.EOF):
-		yamlError(errs, data, err)
-	}
-	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+func parseOptionsYAML(errs *collector, data []byte) *yaml.Node {
+	doc, ok := decodeOne(errs, data, "want one options mapping")
+	if !ok || doc == nil || len(doc.Content) == 0 || isNull(doc.Content[0]) {
 		return nil
 	}
 	return doc.Content[0]
